@@ -1,0 +1,1 @@
+"""Peerseed sync server: the authoritative PostgreSQL schema, Redis and the hash-chained ledger."""
