@@ -1,0 +1,1 @@
+"""A light Redis job queue (``queue:{name}``) and its worker."""

@@ -1,0 +1,62 @@
+"""The ``peerseed-server worker`` process: runs queued jobs until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Mapping
+from types import FrameType
+
+from sync_server.jobs.queue import Handler, Job, Worker
+from sync_server.observability.logs import correlation_id_var
+from sync_server.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_handlers(services: Services) -> dict[str, Handler]:
+    """The job kinds this server knows, each bound to the services it needs."""
+    del services  # later capabilities register their jobs here
+    return {}
+
+
+def _with_correlation(handler: Handler) -> Handler:
+    def run(job: Job) -> None:
+        token = correlation_id_var.set(job.correlation_id)
+        try:
+            handler(job)
+        finally:
+            correlation_id_var.reset(token)
+
+    return run
+
+
+def run_worker(
+    services: Services,
+    *,
+    handlers: Mapping[str, Handler] | None = None,
+    stop: threading.Event | None = None,
+    queue: str = "default",
+) -> None:
+    stop = stop or threading.Event()
+    chosen = handlers if handlers is not None else build_handlers(services)
+    worker = Worker(
+        services.redis, {k: _with_correlation(h) for k, h in chosen.items()}, queue=queue
+    )
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("sinal recebido; encerrando o worker", extra={"payload": {"sinal": signum}})
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+    log.info(
+        "worker iniciado",
+        extra={"payload": {"fila": queue, "worker_id": worker.worker_id, "tipos": sorted(chosen)}},
+    )
+    worker.recover_orphans()
+    while not stop.is_set():
+        worker.run_once(timeout_s=1.0)
+    log.info("worker encerrado", extra={"payload": {"worker_id": worker.worker_id}})

@@ -1,0 +1,36 @@
+"""Server test fixtures: settings on the test database and Redis, and an app client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from sync_server.app import create_app
+from sync_server.settings import Settings
+
+
+@pytest.fixture
+def settings(db_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        redis_url=redis_url,
+        data_dir=tmp_path / "data",
+        log_file=tmp_path / "server.jsonl",
+        log_stdout=False,
+        max_body_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, redis_client: object) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
