@@ -9,6 +9,7 @@ class Perfil(StrEnum):
     AGRICULTOR = "AGRICULTOR"
     INVESTIDOR = "INVESTIDOR"
     ADMIN = "ADMIN"
+    AGENTE_CAMPO = "AGENTE_CAMPO"  # extension, docs/schema.md
 
 
 class StatusKyc(StrEnum):
@@ -81,3 +82,13 @@ class StatusVerificacao(StrEnum):
     PENDENTE = "PENDENTE"
     VERIFICADA = "VERIFICADA"
     INVALIDA = "INVALIDA"
+
+
+class CanalNotificacao(StrEnum):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
+class StatusNotificacao(StrEnum):
+    ENVIADA = "ENVIADA"
+    FALHOU = "FALHOU"

@@ -39,7 +39,9 @@ class ApiError(Exception):
 
 
 class ServiceUnavailable(ApiError):
-    def __init__(self, message: str = "Serviço temporariamente indisponível. Tente novamente.") -> None:
+    def __init__(
+        self, message: str = "Serviço temporariamente indisponível. Tente novamente."
+    ) -> None:
         super().__init__(503, "servico_indisponivel", message, headers={"Retry-After": "5"})
 
 

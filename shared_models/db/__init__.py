@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 typed models of the authoritative PostgreSQL schema."""
 
 from shared_models.db.base import Base
+from shared_models.db.notification_tables import Notificacao
 from shared_models.db.tables import (
     Carteira,
     ContaBancaria,
@@ -20,6 +21,7 @@ __all__ = [
     "Cpr",
     "Investimento",
     "LedgerEvento",
+    "Notificacao",
     "OfertaSecundario",
     "Parcela",
     "Transacao",

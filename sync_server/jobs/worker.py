@@ -17,8 +17,13 @@ log = logging.getLogger(__name__)
 
 def build_handlers(services: Services) -> dict[str, Handler]:
     """The job kinds this server knows, each bound to the services it needs."""
-    del services  # later capabilities register their jobs here
-    return {}
+    from sync_server.notifications import service as notifications
+
+    return {
+        notifications.JOB_KIND: notifications.make_delivery_handler(
+            notifications.SandboxSender(services.sessions)
+        ),
+    }
 
 
 def _with_correlation(handler: Handler) -> Handler:
