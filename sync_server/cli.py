@@ -7,13 +7,19 @@ PostgreSQL / Redis it needs (data under the user's data directory) and stops the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sync_server.settings import Settings
 
 log = logging.getLogger("sync_server.cli")
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -81,6 +87,27 @@ def cmd_worker(settings: Settings) -> int:
     return 0
 
 
+def _serve(config: Any) -> None:
+    """uvicorn's server, but a captured SIGINT/SIGTERM is not re-raised after the graceful
+    shutdown: the CLI still has to stop the embedded PostgreSQL and Redis it started."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    Server(config).run()
+
+
 def cmd_run(settings: Settings, *, demo: bool) -> int:
     import uvicorn
 
@@ -97,7 +124,7 @@ def cmd_run(settings: Settings, *, demo: bool) -> int:
         "servidor ouvindo",
         extra={"payload": {"url": f"http://{settings.host}:{settings.port}"}},
     )
-    uvicorn.Server(config).run()  # returns after SIGINT/SIGTERM, having drained requests
+    _serve(config)  # returns after SIGINT/SIGTERM, having drained requests
     return 0
 
 

@@ -41,7 +41,9 @@ class EmbeddedServices:
             "iniciando PostgreSQL embutido",
             extra={"payload": {"diretorio": str(settings.embedded_pg_dir)}},
         )
-        self._pg = pgserver.get_server(settings.embedded_pg_dir, cleanup_mode="stop")
+        self._pg = pgserver.get_server(  # type: ignore[attr-defined]
+            settings.embedded_pg_dir, cleanup_mode="stop"
+        )
         uri: str = self._pg.get_uri()
         return uri
 

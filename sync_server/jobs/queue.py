@@ -40,7 +40,7 @@ class Job:
         return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True).encode()
 
     @classmethod
-    def decode(cls, raw: bytes) -> Job:
+    def decode(cls, raw: bytes | str) -> Job:
         data = json.loads(raw)
         return cls(**data)
 
@@ -105,8 +105,12 @@ class Worker:
     def run_once(self, timeout_s: float = 1.0) -> bool:
         """Run at most one job; False when the queue stayed empty for ``timeout_s``."""
         self.heartbeat()
-        raw = self.client.blmove(
-            queue_key(self.queue), self.processing_key, timeout_s, "RIGHT", "LEFT"
+        raw: bytes | str | None = self.client.blmove(
+            queue_key(self.queue),
+            self.processing_key,
+            timeout_s,  # type: ignore[arg-type]  # redis accepts fractional seconds
+            "RIGHT",
+            "LEFT",
         )
         if raw is None:
             return False
@@ -127,7 +131,7 @@ class Worker:
             self._finish(raw)
         return True
 
-    def _retry(self, raw: bytes, job: Job, exc: Exception) -> None:
+    def _retry(self, raw: bytes | str, job: Job, exc: Exception) -> None:
         attempts = job.attempts + 1
         dead = attempts >= self.max_attempts
         log.error(
@@ -144,13 +148,13 @@ class Worker:
             enqueued_at=job.enqueued_at,
         ).encode()
         pipe = self.client.pipeline()
-        pipe.lrem(self.processing_key, 1, raw)
+        pipe.lrem(self.processing_key, 1, raw)  # type: ignore[arg-type]
         pipe.lpush(queue_key(self.queue) + (":dead" if dead else ""), retried)
         pipe.execute()
 
-    def _finish(self, raw: bytes, *, dead: bool = False) -> None:
+    def _finish(self, raw: bytes | str, *, dead: bool = False) -> None:
         pipe = self.client.pipeline()
-        pipe.lrem(self.processing_key, 1, raw)
+        pipe.lrem(self.processing_key, 1, raw)  # type: ignore[arg-type]
         if dead:
             pipe.lpush(queue_key(self.queue) + ":dead", raw)
         pipe.execute()
