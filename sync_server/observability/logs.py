@@ -328,6 +328,9 @@ def _dumps(document: dict[str, Any]) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+_FORMATTED: Final = "_peerseed_json_line"
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one line of JSON with exactly the specification's keys."""
 
@@ -336,6 +339,15 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        # Every sink (stdout, file, database) formats the same record: do the work once.
+        cached = record.__dict__.get(_FORMATTED)
+        if cached is not None and cached[0] == self.service:
+            return str(cached[1])
+        line = self._format(record)
+        record.__dict__[_FORMATTED] = (self.service, line)
+        return line
+
+    def _format(self, record: logging.LogRecord) -> str:
         prepare_record(record)
         attrs = record.__dict__
         return _dumps(
