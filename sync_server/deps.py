@@ -30,5 +30,7 @@ def get_redis(services: ServicesDep) -> redis.Redis:
     return services.redis
 
 
-DbDep = Annotated[Session, Depends(get_db)]
+# scope="function": the transaction commits before the response is sent, so a 2xx never goes
+# out for a transaction that then failed to commit.
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
 RedisDep = Annotated[redis.Redis, Depends(get_redis)]

@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 from sync_server import migrate
 from sync_server.db import make_engine, normalize_url
 
+pytest_plugins = ["tests.log_scan"]
+
 
 def _answers(host: str, port: int) -> bool:
     try:

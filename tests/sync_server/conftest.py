@@ -34,3 +34,15 @@ def app(settings: Settings, redis_client: object) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id with a cheap profile so that signups and logins are fast in tests.
+
+    The production profile (RFC 9106 low-memory) is asserted in test_auth_passwords.py.
+    """
+    from sync_server.auth.passwords import hasher_profile
+
+    with hasher_profile(time_cost=1, memory_cost=1024, parallelism=1):
+        yield

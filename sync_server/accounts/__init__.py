@@ -1,0 +1,1 @@
+"""Helpers shared by the account domains (KYC, user data, field agents, LGPD)."""

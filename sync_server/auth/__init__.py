@@ -1,0 +1,1 @@
+"""Accounts: signup, login, Redis sessions, rate limits, OTP and the authorization layer."""

@@ -1,0 +1,1 @@
+"""KYC (know your customer): identity documents, the admins' queue and decisions."""

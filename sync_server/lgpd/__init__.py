@@ -1,0 +1,1 @@
+"""LGPD rights: personal data export and deletion by anonymisation."""

@@ -1,0 +1,1 @@
+"""User data (RF-USR-002): profile and bank accounts."""
