@@ -79,9 +79,12 @@ def cmd_worker(settings: Settings) -> int:
     from sync_server.jobs.worker import run_worker
     from sync_server.services import Services
 
+    from sync_server.observability.db_sink import db_sink_installed
+
     services = Services.from_settings(settings)
     try:
-        run_worker(services)
+        with db_sink_installed(services.engine, settings):
+            run_worker(services)
     finally:
         services.close()
     return 0
@@ -139,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="carrega os dados de demonstração (idempotente)")
     sub.add_parser("worker", help="executa os jobs da fila Redis")
     sub.add_parser("verify-ledger", help="verifica a cadeia de hashes do ledger")
+    sub.add_parser("logs-retention", help="exporta, arquiva e remove partições de logs antigas")
+    restore = sub.add_parser("logs-restore", help="restaura um dia arquivado em logs_restaurados")
+    restore.add_argument("--day", required=True, help="AAAA-MM-DD")
     return parser
 
 
@@ -159,6 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_seed_demo(settings)
             if args.command == "worker":
                 return cmd_worker(settings)
+            if args.command == "logs-retention":
+                from sync_server.observability.retention import cmd_logs_retention
+
+                return cmd_logs_retention(settings, sys.stdout)
+            if args.command == "logs-restore":
+                from sync_server.observability.retention import cmd_logs_restore
+
+                return cmd_logs_restore(settings, args.day, sys.stdout)
             return cmd_verify_ledger(settings)
     except KeyboardInterrupt:
         return 130

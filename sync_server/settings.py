@@ -39,10 +39,31 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(
+        default=20 * 1_048_576, ge=1024, description="Body limit of upload routes (UPLOAD_PATHS)."
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
     db_connect_timeout_s: int = Field(default=5, ge=1)
     redis_timeout_s: float = Field(default=2.0, gt=0)
+
+    # Log storage in PostgreSQL, retention, SQL alerts and /v1/metrics (docs/observability.md)
+    log_db_enabled: bool = Field(default=True, description="Also store log lines in PostgreSQL.")
+    log_db_batch_size: int = Field(default=500, ge=1, le=10_000)
+    log_db_flush_interval_ms: int = Field(default=500, ge=10)
+    log_db_buffer_max: int = Field(default=50_000, ge=100)
+    log_partitions_ahead_days: int = Field(default=3, ge=1, le=60)
+    log_hot_days: int = Field(default=30, ge=1)
+    log_archive_days: int = Field(default=365, ge=1)
+    log_archive_dir: Path | None = Field(
+        default=None, description="Cold tier of the logs; defaults to <data_dir>/logs/arquivo."
+    )
+    log_maintenance_interval_s: int = Field(default=3600, ge=10)
+    alert_eval_interval_s: int = Field(default=60, ge=5)
+    alert_statement_timeout_ms: int = Field(default=5000, ge=100, le=60_000)
+    metrics_token: str | None = Field(
+        default=None, description="When set, GET /v1/metrics requires 'Authorization: Bearer'."
+    )
 
     @property
     def resolved_log_file(self) -> Path:

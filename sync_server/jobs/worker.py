@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import FrameType
 
+from sync_server.jobs.periodic import PeriodicTask, Scheduler
 from sync_server.jobs.queue import Handler, Job, Worker
 from sync_server.observability.logs import correlation_id_var
 from sync_server.services import Services
@@ -24,6 +25,13 @@ def build_handlers(services: Services) -> dict[str, Handler]:
             notifications.SandboxSender(services.sessions)
         ),
     }
+
+
+def build_periodic_tasks(services: Services) -> list[PeriodicTask]:
+    """Tasks the worker runs on a timer between jobs (each at most once per interval)."""
+    from sync_server.observability.tasks import observability_tasks
+
+    return [*observability_tasks(services)]
 
 
 def _with_correlation(handler: Handler) -> Handler:
@@ -43,7 +51,10 @@ def run_worker(
     handlers: Mapping[str, Handler] | None = None,
     stop: threading.Event | None = None,
     queue: str = "default",
+    periodic: Sequence[PeriodicTask] | None = None,
 ) -> None:
+    """Run jobs until ``stop``; ``periodic`` defaults to :func:`build_periodic_tasks` unless
+    ``handlers`` were given (tests), in which case no periodic task runs unless asked for."""
     stop = stop or threading.Event()
     chosen = handlers if handlers is not None else build_handlers(services)
     worker = Worker(
@@ -62,6 +73,9 @@ def run_worker(
         extra={"payload": {"fila": queue, "worker_id": worker.worker_id, "tipos": sorted(chosen)}},
     )
     worker.recover_orphans()
+    default_tasks = build_periodic_tasks(services) if handlers is None else []
+    scheduler = Scheduler(periodic if periodic is not None else default_tasks)
     while not stop.is_set():
         worker.run_once(timeout_s=1.0)
+        scheduler.run_due()
     log.info("worker encerrado", extra={"payload": {"worker_id": worker.worker_id}})

@@ -85,13 +85,17 @@ def test_wrong_types_are_422_with_fields(probe_client: TestClient) -> None:
 
 
 def test_missing_body_is_422(probe_client: TestClient) -> None:
-    resp = probe_client.post("/v1/_probe", content=b"", headers={"content-type": "application/json"})
+    resp = probe_client.post(
+        "/v1/_probe", content=b"", headers={"content-type": "application/json"}
+    )
     assert resp.status_code == 422
 
 
 def test_oversized_body_is_413_declared_and_streamed(probe_client: TestClient) -> None:
     big = json.dumps({"nome": "x" * 100_000, "quantidade": 1}).encode()
-    resp = probe_client.post("/v1/_probe", content=big, headers={"content-type": "application/json"})
+    resp = probe_client.post(
+        "/v1/_probe", content=big, headers={"content-type": "application/json"}
+    )
     assert resp.status_code == 413
     _assert_error(resp.json(), "corpo_muito_grande")
 
@@ -143,3 +147,20 @@ def test_health_is_503_when_redis_is_down(db_url: str, tmp_path: Path) -> None:
         resp = c.get("/v1/health")
     assert resp.status_code == 503
     assert resp.json()["redis"]["ok"] is False
+
+
+def test_upload_routes_get_the_larger_limit() -> None:
+    from sync_server.limits import BodySizeLimitMiddleware
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        raise AssertionError
+
+    mw = BodySizeLimitMiddleware(
+        inner,  # type: ignore[arg-type]
+        max_body_bytes=1024,
+        max_upload_bytes=4096,
+        upload_paths=(r"/v1/me/documentos",),
+    )
+    assert mw.limit_for("/v1/me/documentos") == 4096
+    assert mw.limit_for("/v1/me/documentos/extra") == 1024
+    assert mw.limit_for("/v1/health") == 1024
