@@ -58,6 +58,12 @@ class Usuario(Base):
     data_atualizacao: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=NOW
     )
+    # Revision 0003_accounts (docs/schema.md): the field agent who onboarded this producer,
+    # and when the account was anonymised (LGPD deletion request).
+    agente_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("usuarios.id", ondelete="SET NULL"), index=True
+    )
+    anonimizado_em: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Carteira(Base):
@@ -223,6 +229,9 @@ class ContaBancaria(Base):
             unique=True,
             postgresql_where=sa.text("is_principal"),
         ),
+        sa.CheckConstraint("banco ~ '^[0-9]{3}$'", name="banco_compe"),  # 0003_accounts
+        sa.CheckConstraint("agencia ~ '^[0-9]{4}(-[0-9X])?$'", name="agencia_formato"),
+        sa.CheckConstraint("conta ~ '^[0-9]{1,12}-[0-9X]$'", name="conta_formato"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -235,6 +244,12 @@ class ContaBancaria(Base):
         STATUS_VERIFICACAO, server_default=sa.text("'PENDENTE'")
     )
     is_principal: Mapped[bool] = mapped_column(sa.Boolean(), server_default=sa.false())
+    # Revision 0003_accounts (docs/schema.md): creation time and who registered the account
+    # (the owner, or the field agent during onboarding).
+    data_criacao: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    criado_por: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("usuarios.id", ondelete="SET NULL")
+    )
 
 
 class LedgerEvento(Base):
