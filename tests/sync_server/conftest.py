@@ -22,6 +22,7 @@ def settings(db_url: str, redis_url: str, tmp_path: Path) -> Settings:
         log_file=tmp_path / "server.jsonl",
         log_stdout=False,
         max_body_bytes=64 * 1024,
+        max_upload_bytes=64 * 1024,
     )
 
 

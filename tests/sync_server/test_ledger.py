@@ -101,12 +101,16 @@ def test_append_links_and_verifies(db_conn: sa.Connection) -> None:
     assert ledger_head(db_conn) == (entries[-1].id, entries[-1].hash_atual)
 
 
-def test_first_event_of_an_empty_ledger(db_conn: sa.Connection) -> None:
-    if ledger_head(db_conn) is not None:
-        pytest.skip("the session database already holds committed events")
-    entry = append_event(db_conn, tipo_evento="GENESIS", dados_evento={})
-    assert entry.hash_anterior is None
-    assert verify_chain(db_conn).count == 1
+def test_first_event_of_an_empty_ledger(fresh_db_url: str) -> None:
+    engine = make_engine(fresh_db_url, pool_size=1, max_overflow=0)
+    try:
+        with engine.begin() as conn:
+            assert ledger_head(conn) is None
+            entry = append_event(conn, tipo_evento="GENESIS", dados_evento={})
+            assert entry.hash_anterior is None
+            assert verify_chain(conn).count == 1
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(
