@@ -77,9 +77,8 @@ def cmd_verify_ledger(settings: Settings) -> int:
 
 def cmd_worker(settings: Settings) -> int:
     from sync_server.jobs.worker import run_worker
-    from sync_server.services import Services
-
     from sync_server.observability.db_sink import db_sink_installed
+    from sync_server.services import Services
 
     services = Services.from_settings(settings)
     try:
@@ -153,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     base = _settings(args)
+    if args.command == "worker":
+        # The worker's lines are told apart from the API's in the stored logs and the dashboard.
+        base = base.model_copy(update={"service_name": f"{base.service_name}-worker"})
     _configure_logs(base)
     need_redis = args.command in ("run", "worker")
     try:

@@ -1,7 +1,8 @@
 """Reliable Redis lists: a job moves atomically to its worker's processing list while it runs.
 
 Keys: ``queue:{name}`` (pending), ``queue:{name}:processing:{worker}`` (in flight),
-``queue:{name}:dead`` (gave up after ``max_attempts``), ``queue:{name}:worker:{worker}`` (heartbeat).
+``queue:{name}:dead`` (gave up after ``max_attempts``),
+``queue:{name}:worker:{worker}`` (heartbeat).
 A worker that dies leaves its processing list behind; the next worker to start requeues it once the
 heartbeat has expired.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+
+from sync_server.observability.logs import correlation_id_var
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +124,37 @@ class Worker:
             log.error("job ilegível descartado para a fila morta")
             self._finish(raw, dead=True)
             return True
+        # Every line about this job, the handler's and ours, carries the id of the action
+        # that queued it.
+        token = correlation_id_var.set(job.correlation_id)
+        try:
+            self._run(raw, job)
+        finally:
+            correlation_id_var.reset(token)
+        return True
+
+    def _run(self, raw: bytes | str, job: Job) -> None:
         handler = self.handlers.get(job.kind)
+        started = time.perf_counter()
         try:
             if handler is None:
                 raise LookupError(f"nenhum handler para o tipo de job {job.kind!r}")
             handler(job)
         except Exception as exc:
             self._retry(raw, job, exc)
-        else:
-            self._finish(raw)
-        return True
+            return
+        self._finish(raw)
+        log.info(
+            "job concluído",
+            extra={
+                "payload": {
+                    "job_id": job.id,
+                    "tipo": job.kind,
+                    "tentativas": job.attempts + 1,
+                    "tempo_de_processamento_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            },
+        )
 
     def _retry(self, raw: bytes | str, job: Job, exc: Exception) -> None:
         attempts = job.attempts + 1

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from sync_server.jobs.periodic import PeriodicTask, Scheduler
-from sync_server.jobs.queue import Handler, Job, Worker
-from sync_server.observability.logs import correlation_id_var
+from sync_server.jobs.queue import Handler, Worker
 from sync_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -34,17 +33,6 @@ def build_periodic_tasks(services: Services) -> list[PeriodicTask]:
     return [*observability_tasks(services)]
 
 
-def _with_correlation(handler: Handler) -> Handler:
-    def run(job: Job) -> None:
-        token = correlation_id_var.set(job.correlation_id)
-        try:
-            handler(job)
-        finally:
-            correlation_id_var.reset(token)
-
-    return run
-
-
 def run_worker(
     services: Services,
     *,
@@ -57,9 +45,7 @@ def run_worker(
     ``handlers`` were given (tests), in which case no periodic task runs unless asked for."""
     stop = stop or threading.Event()
     chosen = handlers if handlers is not None else build_handlers(services)
-    worker = Worker(
-        services.redis, {k: _with_correlation(h) for k, h in chosen.items()}, queue=queue
-    )
+    worker = Worker(services.redis, chosen, queue=queue)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("sinal recebido; encerrando o worker", extra={"payload": {"sinal": signum}})

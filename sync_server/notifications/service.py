@@ -100,7 +100,9 @@ def make_delivery_handler(sender: Sender) -> Handler:
         sender.send(message, job_id=job.id, correlation_id=job.correlation_id)
         log.info(
             "notificação entregue (sandbox)",
-            extra={"payload": {"tipo": message.tipo, "canal": message.canal.value, "job_id": job.id}},
+            extra={
+                "payload": {"tipo": message.tipo, "canal": message.canal.value, "job_id": job.id}
+            },
         )
 
     return deliver

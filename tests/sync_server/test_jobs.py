@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import redis
 
 from sync_server.jobs.queue import Job, Worker, enqueue, queue_key
@@ -59,3 +62,36 @@ def test_live_worker_jobs_are_not_stolen(redis_client: redis.Redis) -> None:
     busy.heartbeat()
     redis_client.lmove(queue_key("default"), busy.processing_key, "RIGHT", "LEFT")
     assert Worker(redis_client, {}).recover_orphans() == 0
+
+
+def test_every_line_about_a_job_carries_its_correlation_id(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    from sync_server.observability.logs import (
+        configure_logging,
+        correlation_id_var,
+        shutdown_logging,
+    )
+
+    def fail(job: Job) -> None:
+        assert correlation_id_var.get() == "acao-2"
+        raise ValueError("falhou")
+
+    enqueue(redis_client, "falha", {}, correlation_id="acao-2")
+    enqueue(redis_client, "eco", {}, correlation_id="acao-3")
+    worker = Worker(redis_client, {"falha": fail, "eco": lambda job: None}, max_attempts=1)
+    log_file = tmp_path / "worker.jsonl"
+    configure_logging(service="teste-worker", level="INFO", log_file=log_file, stdout=False)
+    try:
+        while worker.run_once(timeout_s=0.1):
+            pass
+    finally:
+        shutdown_logging()
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    by_message = {line["message"]: line for line in lines}
+    failed = next(line for m, line in by_message.items() if m.startswith("job falhou"))
+    done = by_message["job concluído"]
+    assert failed["correlation_id"] == "acao-2"
+    assert done["correlation_id"] == "acao-3"
+    assert done["payload"]["tempo_de_processamento_ms"] >= 0
+    assert correlation_id_var.get() is None
