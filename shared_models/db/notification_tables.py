@@ -1,4 +1,4 @@
-"""Messages recorded by the sandbox notification sender (no real SMS or e-mail leaves the system)."""
+"""Messages recorded by the sandbox notification sender (no real SMS or e-mail leaves)."""
 
 from __future__ import annotations
 

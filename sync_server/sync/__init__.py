@@ -1,0 +1,1 @@
+"""Sync protocol, server side: change log pull, intent push (docs/sync.md)."""
