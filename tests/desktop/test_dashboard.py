@@ -504,7 +504,10 @@ def test_correlation_view_follows_the_action_across_services(
     assert panel.summary.text().startswith(f"{len(lines)} linhas em 2 serviços")
     assert panel.trail is not None and not panel.trail.truncated
 
-    panel.table.selectRow(len(lines) - 1)
+    delivered = next(
+        i for i, line in enumerate(lines) if line.message == "notificação entregue (sandbox)"
+    )
+    panel.table.selectRow(delivered)
     assert "notificação entregue (sandbox)" in panel.details.toPlainText()
 
     panel.follow(f"inexistente-{uuid.uuid4().hex}")

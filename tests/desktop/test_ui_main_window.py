@@ -222,10 +222,12 @@ def test_admin_sees_the_kyc_queue_and_takes_more_tabs(
     assert {row[5] for row in queue} <= {"Pendente", "Análise manual"}
     assert view.queue_card.value.text() == str(len(queue))
 
-    dashboard = QtWidgets.QLabel("painel")
-    index = window.add_admin_tab(dashboard, "Observabilidade")
+    # The app itself adds the observability dashboard; more tools can be added beside it.
     assert _tab_titles(view.tabs) == ["Fila de KYC", "Observabilidade"]
-    assert view.tabs.widget(index) is dashboard
+    tool = QtWidgets.QLabel("ferramenta")
+    index = window.add_admin_tab(tool, "Outra ferramenta")
+    assert _tab_titles(view.tabs) == ["Fila de KYC", "Observabilidade", "Outra ferramenta"]
+    assert view.tabs.widget(index) is tool
 
 
 def test_only_the_admin_window_takes_admin_tabs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -110,10 +111,18 @@ class Replica:
         return response
 
     def pull_all(
-        self, client: TestClient, account: Account, *, max_bytes: int | None = None
+        self,
+        client: TestClient,
+        account: Account,
+        *,
+        max_bytes: int | None = None,
+        settle_first: bool = True,
     ) -> int:
-        """Pull until nothing more; returns the number of pages applied."""
+        """Pull until nothing more; returns the number of pages applied. ``settle_first=False``
+        for a test that deliberately holds a transaction open across the pull."""
         before = len(self.pages)
+        if settle_first:
+            settle(client)
         for _ in range(10_000):
             response = self.pull(client, account, max_bytes=max_bytes)
             if response.status_code == 204 or not self.pages[-1].more:
@@ -125,6 +134,26 @@ class Replica:
 
     def row(self, table: str, pk: object) -> dict[str, Any]:
         return self.tables[table][str(pk)]
+
+
+def settle(client: TestClient, timeout_s: float = 15.0) -> None:
+    """Wait until every transaction begun so far has ended, as ``sync_horizon()`` sees it.
+
+    Pulls deliberately stop short of any transaction still in flight (and of one the horizon
+    cannot attribute to another database of the shared test cluster); tests that expect a pull to
+    bring *everything* committed so far first wait for the horizon to pass it.
+    """
+    engine = client.app.state.services.engine
+    with engine.connect() as conn:
+        target = conn.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+        conn.rollback()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if conn.execute(sa.text("SELECT sync_horizon()")).scalar_one() > target:
+                return
+        time.sleep(0.02)
+    raise AssertionError("sync_horizon() did not pass the transactions of this test")
 
 
 def full_pull(client: TestClient, account: Account) -> Replica:

@@ -178,7 +178,7 @@ def test_a_late_commit_is_never_skipped(
         first = _insert_transaction(held, wallet, "transação demorada")  # takes the lower xid
         with fresh_engine.begin() as conn:
             second = _insert_transaction(conn, wallet, "transação rápida")
-        replica.pull_all(client, investor)
+        replica.pull_all(client, investor, settle_first=False)
         # The cursor may not pass the transaction in flight, so the later one waits too.
         assert first not in replica.ids("transacoes")
         assert second not in replica.ids("transacoes")
@@ -199,7 +199,7 @@ def test_a_snapshot_taken_during_an_open_transaction_gets_its_rows_later(
         held_tx = held.begin()
         late = _insert_transaction(held, wallet, "commit tardio")
         replica = Replica()
-        replica.pull_all(client, investor)  # the initial snapshot
+        replica.pull_all(client, investor, settle_first=False)  # the initial snapshot
         assert late not in replica.ids("transacoes")
         held_tx.commit()
     replica.pull_all(client, investor)
