@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import common
 from bench.common import emit, log, machine_note, postgres_server, scratch_database, server_version
 
 AUTH_PATH = "/v1/auth/me"
@@ -61,29 +62,11 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from sync_server.app import create_app
-    from sync_server.settings import Settings
 
-    settings = Settings(
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        data_dir=Path(args.log_file).parent,
-        log_file=Path(args.log_file),
-        log_stdout=True,
-        service_name="bench-auth",
+    return common.serve_app(
+        create_app(common.serve_settings(args, service_name="bench-auth")), args.port
     )
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        workers=1,
-    )
-    uvicorn.Server(config).run()
-    return 0
 
 
 @contextmanager

@@ -171,3 +171,30 @@ def server_version(url: str) -> str:
 def emit(result: dict[str, Any]) -> None:
     """The one machine-readable line a benchmark prints, last, on stdout."""
     print(json.dumps(result, sort_keys=False, separators=(",", ":")), flush=True)
+
+
+def serve_settings(args: Any, *, service_name: str, **overrides: Any) -> Any:
+    """Settings of a benchmark's server subprocess (``--database-url/--redis-url/--log-file``)."""
+    from sync_server.settings import Settings
+
+    values: dict[str, Any] = {
+        "database_url": args.database_url,
+        "redis_url": getattr(args, "redis_url", None),
+        "data_dir": Path(args.log_file).parent,
+        "log_file": Path(args.log_file),
+        "log_stdout": True,
+        "service_name": service_name,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def serve_app(app: Any, port: int) -> int:
+    """Serve ``app`` on 127.0.0.1:``port`` with one uvicorn worker, JSON logs untouched."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, workers=1
+    )
+    uvicorn.Server(config).run()
+    return 0

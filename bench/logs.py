@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench import common
 from bench.common import emit, log, machine_note, postgres_server, scratch_database, server_version
 from sync_server.db import make_engine
 
@@ -53,20 +54,15 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
     from fastapi import APIRouter
 
     from sync_server.app import create_app
-    from sync_server.settings import Settings
 
-    settings = Settings(
-        database_url=args.database_url,
-        redis_url="redis://127.0.0.1:6379/15",  # never touched by the endpoint
-        data_dir=Path(args.log_file).parent,
-        log_file=Path(args.log_file),
-        log_stdout=True,
-        log_db_enabled=args.serve == "on",
+    settings = common.serve_settings(
+        args,
         service_name=f"bench-logs-{args.serve}",
+        redis_url="redis://127.0.0.1:6379/15",  # never touched by the endpoint
+        log_db_enabled=args.serve == "on",
     )
     app = create_app(settings)
     router = APIRouter()
@@ -76,11 +72,7 @@ def serve(args: argparse.Namespace) -> int:
         return {"ok": True}
 
     app.include_router(router)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=args.port, log_config=None, access_log=False, workers=1
-    )
-    uvicorn.Server(config).run()
-    return 0
+    return common.serve_app(app, args.port)
 
 
 def _free_port() -> int:
