@@ -185,7 +185,7 @@ def _log_page_sql(count: int) -> sa.TextClause:
     lookups = " UNION ALL ".join(_row_lookup(t) for t in scopes.TABLES)
     return sa.text(
         f"""
-        WITH h AS MATERIALIZED (SELECT sync_horizon() AS h),
+        WITH h AS MATERIALIZED (SELECT sync_horizon(CAST(:foreign AS bigint[])) AS h),
         ch AS MATERIALIZED (
             SELECT u.xid, u.pos, u.table_name, u.row_id FROM ({window}) AS u
             ORDER BY u.xid, u.pos LIMIT :m
@@ -244,7 +244,8 @@ def _snapshot_chunk_sql(table: scopes.ReplicatedTable) -> sa.TextClause:
 IDLE_SQL: Final = {n: _idle_sql(n) for n in (2, 3, 4)}
 LOG_PAGE_SQL: Final = {n: _log_page_sql(n) for n in (2, 3, 4)}
 SNAPSHOT_CHUNK_SQL: Final = {t.name: _snapshot_chunk_sql(t) for t in scopes.TABLES}
-HORIZON_SQL: Final = sa.text("SELECT sync_horizon()")
+HORIZON_SQL: Final = sa.text("SELECT sync_horizon(CAST(:foreign AS bigint[]))")
+FOREIGN_XIDS_SQL: Final = sa.text("SELECT sync_foreign_xids()")
 # Timestamps in UTC, dates in ISO; plans depend on the values (LIMIT, audience sizes), so a
 # generic plan of a prepared statement is never reused.
 SESSION_SETUP_SQL: Final = sa.text(
@@ -300,7 +301,7 @@ def _snapshot_page(
 
 
 def _log_page(
-    conn: sa.Connection, viewer: Viewer, cursor: LogCursor, max_bytes: int
+    conn: sa.Connection, viewer: Viewer, cursor: LogCursor, max_bytes: int, foreign: list[int]
 ) -> tuple[_PageBuilder, Cursor, bool]:
     budget = _row_budget(max_bytes)
     window = min(max(budget // 150, 64), MAX_LOG_WINDOW)
@@ -313,6 +314,7 @@ def _log_page(
             "cp": cursor.pos,
             "m": window,
             "budget": budget,
+            "foreign": foreign,
         },
     ).all()
     builder = _PageBuilder(budget)
@@ -337,22 +339,23 @@ def pull(engine: sa.Engine, *, viewer: Viewer, cursor: str, max_bytes: int) -> P
     """The next page after ``cursor`` for ``viewer``, or None when nothing is deliverable."""
     parsed = parse_cursor(cursor, known_tables=KNOWN_TABLES)
     with engine.connect() as conn:
-        if isinstance(parsed, LogCursor):
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            idle = not has_changes_after(conn, viewer, parsed)
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        if isinstance(parsed, LogCursor) and not has_changes_after(conn, viewer, parsed):
             conn.rollback()
-            if idle:
-                return None
+            return None
+        # Read before the page's snapshot: see sync_horizon() in migration 0006.
+        foreign = list(conn.execute(FOREIGN_XIDS_SQL).scalar_one())
+        conn.rollback()
         conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
             conn.execute(SESSION_SETUP_SQL)
             if isinstance(parsed, InitialCursor):
-                horizon = int(conn.execute(HORIZON_SQL).scalar_one())
+                horizon = int(conn.execute(HORIZON_SQL, {"foreign": foreign}).scalar_one())
                 parsed = SnapshotCursor(horizon, scopes.TABLES[0].name, ZERO_ID)
             if isinstance(parsed, SnapshotCursor):
                 builder, after, more = _snapshot_page(conn, viewer, parsed, max_bytes)
             else:
-                builder, after, more = _log_page(conn, viewer, parsed, max_bytes)
+                builder, after, more = _log_page(conn, viewer, parsed, max_bytes, foreign)
     if builder.empty and not more and after == parsed:
         return None
     text = format_cursor(after)

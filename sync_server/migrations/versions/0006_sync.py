@@ -227,19 +227,27 @@ def _triggers(table: str) -> list[str]:
 
 
 HORIZON_FUNCTION = """
-CREATE FUNCTION sync_horizon() RETURNS bigint LANGUAGE sql STABLE AS $fn$
+CREATE FUNCTION sync_foreign_xids() RETURNS bigint[] LANGUAGE sql STABLE AS $fn$
+    -- (32-bit) ids of the transactions in flight now that positively never write this
+    -- database's change log: those of another database of the cluster, and autovacuum's.
+    SELECT coalesce(array_agg(a.backend_xid::text::bigint), '{}')
+    FROM pg_stat_activity a
+    WHERE a.backend_xid IS NOT NULL
+      AND (a.backend_type = 'autovacuum worker'
+           OR a.datid IS DISTINCT FROM
+              (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
+$fn$;
+CREATE FUNCTION sync_horizon(known_foreign bigint[] DEFAULT '{}') RETURNS bigint
+LANGUAGE sql STABLE AS $fn$
     -- pg_snapshot_xmin(pg_current_snapshot()), ignoring in-flight transactions positively known
-    -- never to write this database's change log: those of another database of the cluster, and
-    -- autovacuum's (which fire no triggers).
+    -- never to write this database's change log (sync_foreign_xids()). A caller in a
+    -- REPEATABLE READ transaction passes the list it read *before* its snapshot: a foreign
+    -- transaction that ends between the snapshot and this call no longer shows in
+    -- pg_stat_activity, and would otherwise hold the horizon back for this pull.
     SELECT coalesce(
         (SELECT min(x::text::bigint)
          FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-         WHERE ((x::text::bigint % 4294967296)::text)::xid NOT IN (
-             SELECT a.backend_xid FROM pg_stat_activity a
-             WHERE a.backend_xid IS NOT NULL
-               AND (a.backend_type = 'autovacuum worker'
-                    OR a.datid IS DISTINCT FROM
-                       (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())))),
+         WHERE (x::text::bigint % 4294967296) <> ALL (known_foreign || sync_foreign_xids())),
         pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
 $fn$
 """
@@ -371,7 +379,8 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS sync_log_{table}()")
     for name in ("sync_mask_cpf", "sync_mask_agencia", "sync_mask_conta"):
         op.execute(f"DROP FUNCTION IF EXISTS {name}(text)")
-    op.execute("DROP FUNCTION IF EXISTS sync_horizon()")
+    op.execute("DROP FUNCTION IF EXISTS sync_horizon(bigint[])")
+    op.execute("DROP FUNCTION IF EXISTS sync_foreign_xids()")
     op.drop_index("ix_notificacoes_usuario_id_id", table_name="notificacoes")
     op.drop_index("ix_investimentos_investidor_id_cpr_id", table_name="investimentos")
     op.drop_index("ix_investimentos_investidor_id_id", table_name="investimentos")
