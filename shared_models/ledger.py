@@ -29,6 +29,9 @@ from typing import Any, Final, TypeAlias
 
 import rfc8785
 
+from shared_models.cpf import is_valid_cpf
+from shared_models.masking import luhn_valid
+
 __all__ = [
     "HASH_HEX_LENGTH",
     "MAX_ATOR_TIPO_LENGTH",
@@ -43,7 +46,6 @@ __all__ = [
     "canonical_json",
     "check_no_personal_data",
     "compute_hash",
-    "cpf_check_digits_ok",
     "event_template",
     "format_timestamp",
     "hash_preimage",
@@ -455,30 +457,6 @@ _CEP = re.compile(_B + r"\d{5}-\d{3}" + _E)
 _CARD = re.compile(_B + r"(?:\d{4}[\s\-]){3}\d{4}(?:\d{0,3})" + _E + r"|" + _B + r"\d{13,19}" + _E)
 
 
-def cpf_check_digits_ok(digits: str) -> bool:
-    """True when ``digits`` is 11 digits, not all equal, with valid CPF check digits."""
-    if len(digits) != 11 or not digits.isascii() or not digits.isdigit():
-        return False
-    if digits == digits[0] * 11:
-        return False
-    numbers = [int(c) for c in digits]
-    for n in (9, 10):
-        total = sum(numbers[i] * (n + 1 - i) for i in range(n))
-        if (total * 10) % 11 % 10 != numbers[n]:
-            return False
-    return True
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 _NON_DIGITS = re.compile(r"\D+")
 
 
@@ -490,7 +468,7 @@ def _value_category(text: str) -> str | None:
         return None
     if _CPF_FORMATTED.search(text):
         return "CPF"
-    if any(cpf_check_digits_ok(m.group()) for m in _ELEVEN_DIGITS.finditer(text)):
+    if any(is_valid_cpf(m.group()) for m in _ELEVEN_DIGITS.finditer(text)):
         return "CPF"
     if "@" in text and _EMAIL.search(text):
         return "e-mail"
@@ -500,7 +478,7 @@ def _value_category(text: str) -> str | None:
         return "CEP"
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
             return "cartão"
     return None
 
@@ -528,7 +506,7 @@ def _check_int(value: int, path: str) -> None:
     # A CPF typed as a number (11 digits); a leading-zero CPF cannot survive as an int anyway.
     if 10**10 <= abs(value) < 10**11:
         text = str(abs(value))
-        if cpf_check_digits_ok(text):
+        if is_valid_cpf(text):
             categoria = "CPF"
         elif _PHONE.fullmatch(text):
             categoria = "telefone"
