@@ -99,9 +99,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(
-    db_url: str, redis_url: str, workdir: Path
+def start_server(
+    bench: str, db_url: str, redis_url: str, workdir: Path, *, timeout_s: float = 90
 ) -> tuple[subprocess.Popen[bytes], int]:
+    """``python -m bench <bench> --serve`` on a free port, once it answers ``GET /v1/ping``."""
     port = _free_port()
     err = workdir / "server.err"
     proc = subprocess.Popen(
@@ -109,7 +110,7 @@ def _start_server(
             sys.executable,
             "-m",
             "bench",
-            "auth",
+            bench,
             "--serve",
             "--port",
             str(port),
@@ -123,7 +124,7 @@ def _start_server(
         stdout=subprocess.DEVNULL,
         stderr=open(err, "wb"),  # noqa: SIM115 - lives with the child
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {err.read_text()[-2000:]}")
@@ -137,7 +138,7 @@ def _start_server(
     raise RuntimeError("server did not start")
 
 
-def _stop_server(proc: subprocess.Popen[bytes]) -> None:
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(30)
@@ -300,7 +301,7 @@ def main(argv: list[str]) -> int:
         version = server_version(admin_url)
         workdir = Path(tempfile.mkdtemp(prefix="peerseed-bench-auth-"))
         email, password = _create_user(db_url)
-        proc, port = _start_server(db_url, redis_url, workdir)
+        proc, port = start_server("auth", db_url, redis_url, workdir)
         arms: dict[str, bytes] = {}
         rps: dict[str, list[float]] = {"auth": [], "bare": []}
         latencies: dict[str, list[float]] = {"auth": [], "bare": []}
@@ -333,7 +334,7 @@ def main(argv: list[str]) -> int:
                     log(f"round {n + 1} {arm}: {rate:.0f} req/s")
                     time.sleep(0.3)
         finally:
-            _stop_server(proc)
+            stop_server(proc)
             _forget_sessions(redis_url, token_user)
     auth, bare = statistics.median(rps["auth"]), statistics.median(rps["bare"])
     us = {arm: 1e6 * cpu[arm] / max(len(latencies[arm]), 1) for arm in cpu}

@@ -35,8 +35,6 @@ import json
 import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -44,7 +42,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
-from bench.auth import _cpu_seconds, _free_port, _read_response, _request, redis_server
+from bench.auth import (
+    _cpu_seconds,
+    _read_response,
+    _request,
+    redis_server,
+    start_server,
+    stop_server,
+)
 from bench.common import emit, log, machine_note, postgres_server, scratch_database, server_version
 
 INITIAL_TARGET = 0.4
@@ -85,57 +90,6 @@ def serve(args: argparse.Namespace) -> int:
     return common.serve_app(
         create_app(common.serve_settings(args, service_name="bench-sync")), args.port
     )
-
-
-def _start_server(
-    db_url: str, redis_url: str, workdir: Path
-) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
-    err = workdir / "server.err"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "sync",
-            "--serve",
-            "--port",
-            str(port),
-            "--database-url",
-            db_url,
-            "--redis-url",
-            redis_url,
-            "--log-file",
-            str(workdir / "server.jsonl"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(err, "wb"),  # noqa: SIM115 - lives with the child
-    )
-    deadline = time.monotonic() + 90
-    import asyncio
-
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {err.read_text()[-2000:]}")
-        try:
-            status, _ = asyncio.run(_request(port, "GET", "/v1/ping"))
-            if status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def _stop_server(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # -- setup: an investor with a big scope, and a real session ----------------------------------
@@ -429,7 +383,7 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         email, password, seeded, user_id = _seed_investor(db_url, args.rows)
         log(f"seeded {seeded} rows in {time.perf_counter() - started:.1f}s")
-        proc, port = _start_server(db_url, redis_url, workdir)
+        proc, port = start_server("sync", db_url, redis_url, workdir)
         base_url = f"http://127.0.0.1:{port}"
         syncs: list[dict[str, Any]] = []
         references: list[float] = []
@@ -494,7 +448,7 @@ def main(argv: list[str]) -> int:
             # (c) the UI thread's longest stall during a full initial sync (bench/ui_stall.py)
             stall = None if args.no_ui_stall else _ui_stall(base_url, token, user_id, workdir)
         finally:
-            _stop_server(proc)
+            stop_server(proc)
             shutil.rmtree(workdir, ignore_errors=True)
 
     e2e = statistics.median(s["rows"] / s["seconds"] for s in syncs)
