@@ -35,6 +35,7 @@ import psycopg
 import sqlalchemy as sa
 
 from shared_models.ledger import (
+    EventTemplate,
     LedgerEvent,
     compute_hash,
     event_template,
@@ -48,6 +49,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerError",
     "VerifyResult",
+    "append_and_commit",
     "append_event",
     "ledger_head",
     "verify_chain",
@@ -122,6 +124,7 @@ _DURABILITY_BARRIER_SQL = (
     "SELECT set_config('synchronous_commit', 'on', true),"
     " pg_logical_emit_message(true, 'peerseed.ledger', 'durable')"
 )
+_COMMIT_SQL = "COMMIT"
 _HEAD = sa.text("SELECT id, hash_atual FROM ledger_eventos ORDER BY id DESC LIMIT 1")
 _FIRST_BATCH = sa.text(
     "SELECT id, timestamp, tipo_evento, ator_id, ator_tipo, dados_evento::text,"
@@ -161,6 +164,88 @@ def append_event(
     the database when the data cannot enter the chain, ``LedgerError`` on a misused connection,
     and SQLAlchemy ``DBAPIError`` subclasses for database errors.
     """
+    driver, dados, template, params = _prepare(
+        conn,
+        tipo_evento=tipo_evento,
+        dados_evento=dados_evento,
+        ator_id=ator_id,
+        ator_tipo=ator_tipo,
+    )
+    row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL if group_commit else _LOCK_SQL, params)
+    return _entry(
+        row,
+        template,
+        tipo_evento=tipo_evento,
+        ator_id=ator_id,
+        ator_tipo=ator_tipo,
+        dados=dados,
+        committed=False,
+    )
+
+
+def append_and_commit(
+    conn: sa.Connection,
+    *,
+    tipo_evento: str,
+    dados_evento: Mapping[str, Any],
+    ator_id: uuid.UUID | None = None,
+    ator_tipo: str | None = None,
+) -> LedgerEntry:
+    """Append one event as the last step of the caller's transaction, commit it and return once
+    it is durable, in one round trip.
+
+    Whatever the caller already did in the open transaction (or nothing) commits atomically with
+    the event. One pipeline carries the chain lock, the INSERT, the ``COMMIT`` (with
+    ``synchronous_commit=off``, so the chain lock goes as soon as the commit is visible) and a
+    synchronous durability barrier (see :func:`wait_durable`); so no client round trip and no
+    WAL flush sit inside the critical section, concurrent appends share WAL flushes, and nothing
+    is acknowledged before it is on disk. When this returns the transaction is committed and
+    durable and the connection is outside a transaction (SQLAlchemy's view included).
+
+    On any error nothing is committed: the caller's transaction is left to roll back (a ``with
+    conn.begin():`` block does it). Same exceptions as :func:`append_event`; requires a UTF8
+    database.
+    """
+    driver, dados, template, params = _prepare(
+        conn,
+        tipo_evento=tipo_evento,
+        dados_evento=dados_evento,
+        ator_id=ator_id,
+        ator_tipo=ator_tipo,
+    )
+    if driver.info.parameter_status("server_encoding") != "UTF8":
+        # append_event re-checks the hash before the commit; here the commit has already
+        # happened when the row comes back, so the one cause of a mismatch is refused up front.
+        raise LedgerError("append_and_commit exige um banco com codificação UTF8")
+    row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL, params, commit=True)
+    if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        # A driver that wrapped the barrier in a transaction of its own: commit it
+        # (synchronously) so the barrier still flushes before we return.
+        driver.commit()
+    conn.commit()  # SQLAlchemy's bookkeeping only: the driver is idle, so nothing is sent
+    return _entry(
+        row,
+        template,
+        tipo_evento=tipo_evento,
+        ator_id=ator_id,
+        ator_tipo=ator_tipo,
+        dados=dados,
+        committed=True,
+    )
+
+
+_Prepared = tuple[psycopg.Connection[Any], dict[str, Any], EventTemplate, dict[str, Any]]
+
+
+def _prepare(
+    conn: sa.Connection,
+    *,
+    tipo_evento: str,
+    dados_evento: Mapping[str, Any],
+    ator_id: uuid.UUID | None,
+    ator_tipo: str | None,
+) -> _Prepared:
+    """Validate the event and build the INSERT's parameters; opens the caller's transaction."""
     validate_event_fields(tipo_evento, ator_tipo)
     dados = validate_dados_evento(dados_evento)
     if ator_id is not None and not isinstance(ator_id, uuid.UUID):
@@ -170,7 +255,7 @@ def append_event(
     )
     driver = _driver(conn)
     if driver.autocommit:
-        raise LedgerError("append_event precisa de uma transação; a conexão está em AUTOCOMMIT")
+        raise LedgerError("o ledger precisa de uma transação; a conexão está em AUTOCOMMIT")
     if not conn.in_transaction():
         conn.begin()  # what conn.execute() would autobegin, so the caller's commit() applies
     params = {
@@ -182,10 +267,22 @@ def append_event(
         "before_ts": template.before_timestamp,
         "after_ts": template.after_timestamp,
     }
-    row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL if group_commit else _LOCK_SQL, params)
+    return driver, dados, template, params
+
+
+def _entry(
+    row: tuple[Any, ...] | None,
+    template: EventTemplate,
+    *,
+    tipo_evento: str,
+    ator_id: uuid.UUID | None,
+    ator_tipo: str | None,
+    dados: dict[str, Any],
+    committed: bool,
+) -> LedgerEntry:
     if row is None:
         raise LedgerError(
-            "append_event exige READ COMMITTED: o topo da cadeia precisa ser lido depois de "
+            "o ledger exige READ COMMITTED: o topo da cadeia precisa ser lido depois de "
             "obtido o bloqueio"
         )
     event_id: int = row[0]
@@ -194,8 +291,12 @@ def append_event(
     hash_atual: str = row[3]
     if template.hash(hash_anterior, event_id, timestamp) != hash_atual:
         raise LedgerError(
-            "o hash calculado pelo banco difere do calculado em Python (codificação do banco "
-            "não é UTF8?); desfaça a transação"
+            "o hash calculado pelo banco difere do calculado em Python "
+            + (
+                f"no evento id {event_id} já gravado; rode verify-ledger"
+                if committed
+                else "(codificação do banco não é UTF8?); desfaça a transação"
+            )
         )
     return LedgerEntry(
         id=event_id,
@@ -217,7 +318,11 @@ def _driver(conn: sa.Connection) -> psycopg.Connection[Any]:
 
 
 def _execute_append(
-    driver: psycopg.Connection[Any], lock_sql: str, params: dict[str, Any]
+    driver: psycopg.Connection[Any],
+    lock_sql: str,
+    params: dict[str, Any],
+    *,
+    commit: bool = False,
 ) -> tuple[Any, ...] | None:
     try:
         with driver.cursor() as lock_cursor, driver.cursor() as cursor:
@@ -225,9 +330,17 @@ def _execute_append(
                 with driver.pipeline():
                     lock_cursor.execute(lock_sql, {"k": LEDGER_LOCK_KEY})
                     cursor.execute(_INSERT_SQL, params)
+                    if commit:
+                        # After an error the server skips these up to the pipeline's sync, so
+                        # nothing commits and the transaction is left failed for the caller.
+                        lock_cursor.execute(_COMMIT_SQL)
+                        lock_cursor.execute(_DURABILITY_BARRIER_SQL)
             else:  # libpq < 14: same statements, one round trip each
                 lock_cursor.execute(lock_sql, {"k": LEDGER_LOCK_KEY})
                 cursor.execute(_INSERT_SQL, params)
+                if commit:
+                    lock_cursor.execute(_COMMIT_SQL)
+                    lock_cursor.execute(_DURABILITY_BARRIER_SQL)
             return cursor.fetchone()
     except psycopg.Error as exc:
         # Surface the same exception types as conn.execute() (IntegrityError, OperationalError...).

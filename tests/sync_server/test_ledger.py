@@ -25,7 +25,9 @@ from shared_models.ledger import (
 )
 from sync_server.db import make_engine
 from sync_server.ledger import (
+    LEDGER_LOCK_KEY,
     LedgerError,
+    append_and_commit,
     append_event,
     ledger_head,
     verify_chain,
@@ -228,6 +230,72 @@ def test_caller_commit_and_rollback_decide(fresh_db_url: str, fresh_engine: sa.E
     assert grouped.hash_atual in out.getvalue()
 
 
+def test_append_and_commit_commits_the_callers_work(fresh_engine: sa.Engine) -> None:
+    with fresh_engine.connect() as conn:
+        first = append_and_commit(conn, tipo_evento="PRIMEIRO", dados_evento={"n": 1})
+        assert not conn.in_transaction()
+        with conn.begin():  # the usual shape: business work, then the event as the last step
+            user = _new_user(conn)
+            entry = append_and_commit(
+                conn,
+                tipo_evento="CADASTRO",
+                dados_evento={"usuario_id": str(user)},
+                ator_id=user,
+                ator_tipo="INVESTIDOR",
+            )
+        assert not conn.in_transaction()
+        # synchronous_commit=off was local to the event's transaction: later commits of this
+        # connection are synchronous again.
+        assert conn.execute(sa.text("SHOW synchronous_commit")).scalar_one() == "on"
+        conn.rollback()
+    with fresh_engine.connect() as other:
+        rows = other.execute(
+            sa.text("SELECT id, hash_anterior, hash_atual, ator_id FROM ledger_eventos ORDER BY id")
+        ).all()
+        assert [r.id for r in rows] == [first.id, entry.id]
+        assert rows[1].hash_anterior == first.hash_atual == entry.hash_anterior
+        assert rows[1].hash_atual == entry.hash_atual and rows[1].ator_id == user
+        assert (
+            other.execute(
+                sa.text("SELECT count(*) FROM usuarios WHERE id = :id"), {"id": user}
+            ).scalar_one()
+            == 1
+        )
+        assert verify_chain(other).ok
+
+
+def test_append_and_commit_commits_nothing_on_failure(fresh_engine: sa.Engine) -> None:
+    with fresh_engine.connect() as holder, fresh_engine.connect() as conn:
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK_KEY})
+        with pytest.raises(sa.exc.OperationalError), conn.begin():
+            user = _new_user(conn)
+            conn.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+            append_and_commit(conn, tipo_evento="BLOQUEADO", dados_evento={})
+        assert not conn.in_transaction()
+        holder.rollback()
+        assert conn.execute(COUNT).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM usuarios WHERE id = :id"), {"id": user}
+            ).scalar_one()
+            == 0
+        )
+        conn.rollback()
+        # The connection is usable again, and the chain starts cleanly.
+        entry = append_and_commit(conn, tipo_evento="DEPOIS", dados_evento={})
+        assert entry.hash_anterior is None
+
+
+def test_append_and_commit_refuses_personal_data_before_touching_anything(
+    fresh_engine: sa.Engine,
+) -> None:
+    with fresh_engine.connect() as conn:
+        with pytest.raises(PersonalDataError), conn.begin():
+            append_and_commit(conn, tipo_evento="X", dados_evento={"email": "a@example.com"})
+        assert conn.execute(COUNT).scalar_one() == 0
+        conn.rollback()
+
+
 # Concurrency: OS processes x threads, each thread with its own connection.
 PROCESSES = 4
 THREADS = 8
@@ -252,6 +320,9 @@ def _append_worker(
                     go.wait()
                     for n in range(TRANSACTIONS):
                         group = index % 3 == 0
+                        # a third of the threads end each kept transaction with append_and_commit
+                        one_trip = index % 3 == 1 and n % 4 != 3
+                        events = 1 + n % 2  # one or two events per transaction
                         batch = [
                             append_event(
                                 conn,
@@ -260,8 +331,19 @@ def _append_worker(
                                 dados_evento={"thread": index, "n": n, "k": k},
                                 group_commit=group,
                             )
-                            for k in range(1 + n % 2)  # one or two events per transaction
+                            for k in range(events - 1 if one_trip else events)
                         ]
+                        if one_trip:
+                            batch.append(
+                                append_and_commit(
+                                    conn,
+                                    tipo_evento="CONCORRENTE",
+                                    ator_tipo=f"W{worker}",
+                                    dados_evento={"thread": index, "n": n, "k": events - 1},
+                                )
+                            )
+                            mine.extend((e.id, e.hash_atual) for e in batch)
+                            continue
                         if n % 4 == 3:
                             conn.rollback()  # deliberately abandoned
                             continue
