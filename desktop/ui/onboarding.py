@@ -35,6 +35,7 @@ from shared_models.contact import (
 )
 from shared_models.cpf import InvalidCpfError, format_cpf, normalize_cpf
 from shared_models.enums import TipoConta
+from shared_models.fields import FieldError, normalize_name
 from shared_models.kyc_documents import (
     MAX_DOCUMENT_BYTES,
     MIME_JPEG,
@@ -44,12 +45,7 @@ from shared_models.kyc_documents import (
     TipoDocumento,
     sniff_mime,
 )
-from shared_models.sync.mutations import (
-    MAX_PRODUCER_DOCUMENTS,
-    PRODUTOR_REGISTRAR,
-    ArgumentError,
-    normalize_name,
-)
+from shared_models.sync.mutations import MAX_PRODUCER_DOCUMENTS, PRODUTOR_REGISTRAR
 
 _NON_DIGITS = re.compile(r"\D")
 _MIME_NAMES = {MIME_JPEG: "JPEG", MIME_PNG: "PNG", MIME_PDF: "PDF"}
@@ -242,7 +238,7 @@ class ProducerForm(QtWidgets.QWidget):
             return False
         try:
             normalize_name(self.nome.text)
-        except ArgumentError as exc:
+        except FieldError as exc:
             self.nome.show(exc.user_message, "error")
             return False
         self.nome.show("", "ok")

@@ -13,22 +13,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Annotated, Final
+from typing import Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared_models import bank
-from shared_models.contact import InvalidEmailError, InvalidPhoneError
-from shared_models.contact import normalize_email as _normalize_email
-from shared_models.contact import normalize_mobile as _normalize_mobile
-from shared_models.cpf import InvalidCpfError
-from shared_models.cpf import normalize_cpf as _normalize_cpf
 from shared_models.enums import Perfil, TipoConta
+from shared_models.fields import (
+    Agencia,
+    Celular,
+    CodigoBanco,
+    Cpf,
+    Email,
+    FieldError,
+    NomeCompleto,
+    NumeroConta,
+)
 from shared_models.kyc_documents import (
     MAX_DOCUMENT_BYTES,
     InvalidDocumentError,
@@ -48,73 +50,10 @@ __all__ = [
     "find",
 ]
 
-NAME_MIN: Final = 3
-NAME_MAX: Final = 255
 MAX_PRODUCER_DOCUMENTS: Final = 6
-_NAME_CHARS: Final = re.compile(r"[^\W\d_]+(?:[ '’.\-][^\W\d_]*)*")
 
-
-class ArgumentError(ValueError):
-    """A refused argument; ``user_message`` is the Portuguese text shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.user_message = message
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ArgumentError("deve ser um texto")
-    return value
-
-
-def normalize_name(value: object) -> str:
-    text = " ".join(unicodedata.normalize("NFC", _text(value)).split())
-    if len(text) < NAME_MIN:
-        raise ArgumentError(f"Nome curto demais: informe o nome completo (mínimo de {NAME_MIN}).")
-    if len(text) > NAME_MAX:
-        raise ArgumentError(f"Nome longo demais (máximo de {NAME_MAX} caracteres).")
-    if not _NAME_CHARS.fullmatch(text):
-        raise ArgumentError("Nome inválido: use apenas letras, espaços, apóstrofos e hífens.")
-    return text
-
-
-def _cpf(value: object) -> str:
-    try:
-        return _normalize_cpf(_text(value))
-    except InvalidCpfError as exc:
-        raise ArgumentError(exc.message) from None
-
-
-def _email(value: object) -> str:
-    try:
-        return _normalize_email(_text(value))
-    except InvalidEmailError as exc:
-        raise ArgumentError(exc.message) from None
-
-
-def _mobile(value: object) -> str:
-    try:
-        return _normalize_mobile(_text(value))
-    except InvalidPhoneError as exc:
-        raise ArgumentError(exc.message) from None
-
-
-def _bank_field(value: object, normalize: str) -> str:
-    try:
-        result: str = getattr(bank, normalize)(_text(value))
-    except bank.InvalidBankDataError as exc:
-        raise ArgumentError(exc.message) from None
-    return result
-
-
-NomeCompleto = Annotated[str, BeforeValidator(normalize_name)]
-Cpf = Annotated[str, BeforeValidator(_cpf)]
-Email = Annotated[str, BeforeValidator(_email)]
-Celular = Annotated[str, BeforeValidator(_mobile)]
-CodigoBanco = Annotated[str, BeforeValidator(lambda v: _bank_field(v, "normalize_bank_code"))]
-Agencia = Annotated[str, BeforeValidator(lambda v: _bank_field(v, "normalize_agency"))]
-NumeroConta = Annotated[str, BeforeValidator(lambda v: _bank_field(v, "normalize_account"))]
+# The catalogue's refusals are the shared field errors (one class, one set of rules).
+ArgumentError = FieldError
 
 
 class _Args(BaseModel):

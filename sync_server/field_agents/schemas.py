@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared_models.cpf import mask_cpf
 from shared_models.db import ContaBancaria, DocumentoKyc, Usuario
 from shared_models.enums import StatusKyc
+from shared_models.fields import Celular, Cpf, Email, NomeCompleto
 from sync_server.accounts.users import has_usable_password, is_placeholder_email
-from sync_server.accounts.validation import Celular, Cpf, Email, NomeCompleto
 from sync_server.field_agents.service import BankAccountData, OnboardResult, ProducerData
 from sync_server.kyc.schemas import DocumentoOut
 from sync_server.user_data.schemas import ContaBancariaDados, ContaBancariaOut

@@ -11,14 +11,14 @@ from shared_models import bank
 from shared_models.cpf import mask_cpf
 from shared_models.db import ContaBancaria, KycDecisao, Usuario
 from shared_models.enums import Perfil, StatusKyc, StatusVerificacao, TipoConta
-from sync_server.accounts.users import has_usable_password, is_placeholder_email
-from sync_server.accounts.validation import (
+from shared_models.fields import (
     Agencia,
     Celular,
     CodigoBanco,
     NomeCompleto,
     NumeroConta,
 )
+from sync_server.accounts.users import has_usable_password, is_placeholder_email
 
 
 class StrictIn(BaseModel):
