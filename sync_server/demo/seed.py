@@ -67,6 +67,7 @@ from shared_models.enums import (
     TipoTransacao,
 )
 from shared_models.money import Currency, Money, allocate, convert, convert_to_brl
+from shared_models.schedules import Installment, monthly_rate, price_schedule
 from sync_server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from sync_server.ledger.service import append_event
 
@@ -84,8 +85,6 @@ __all__ = [
     "DemoSeedConflictError",
     "SeedReport",
     "build_dataset",
-    "monthly_rate",
-    "price_schedule",
     "seed_demo",
 ]
 
@@ -348,38 +347,6 @@ def _pix_e2e(rng: random.Random, when: datetime) -> str:
     """A Pix end-to-end id shape: E + ISPB (8) + yyyyMMddHHmm + 11 alphanumerics (32 chars)."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
     return f"E99999999{when:%Y%m%d%H%M}" + "".join(rng.choice(alphabet) for _ in range(11))
-
-
-def monthly_rate(annual_percent: Decimal) -> Decimal:
-    """Monthly rate equivalent to a yearly rate in percent: ``(1 + a) ** (1/12) - 1``."""
-    annual = _CALC.add(1, _CALC.divide(annual_percent, 100))
-    return _CALC.subtract(_CALC.power(annual, _CALC.divide(1, 12)), 1)
-
-
-def price_schedule(principal: Money, rate: Decimal, months: int) -> list[tuple[Money, Money]]:
-    """Price (French) schedule: ``(principal part, interest part)`` per installment.
-
-    Equal installments, rounded to the cent; each interest part is the outstanding balance times
-    ``rate`` (rounded by the money module's rule) and the last installment takes the whole
-    remaining balance, so the principal parts add up exactly to ``principal``.
-    """
-    if months < 1:
-        raise ValueError("months must be positive")
-    if rate.is_zero():
-        exact = _CALC.divide(principal.amount, months)
-    else:
-        discount = _CALC.power(_CALC.add(1, rate), -months)
-        exact = _CALC.divide(_CALC.multiply(principal.amount, rate), _CALC.subtract(1, discount))
-    installment = Money.quantized(exact, principal.currency)
-    balance = principal
-    schedule = []
-    for number in range(1, months + 1):
-        interest = balance.multiply(rate)
-        amortization = balance if number == months else installment - interest
-        schedule.append((amortization, interest))
-        balance = balance - amortization
-    assert balance.is_zero()
-    return schedule
 
 
 @dataclass(slots=True)
@@ -790,7 +757,7 @@ class _Builder:
         self.holders[c.spec.chave] = holders
 
     def installments(
-        self, c: _Cpr, schedule: Sequence[tuple[Money, Money]], vencimentos: Sequence[date]
+        self, c: _Cpr, schedule: Sequence[Installment], vencimentos: Sequence[date]
     ) -> None:
         spec = c.spec
         paid_until = {
@@ -804,9 +771,10 @@ class _Builder:
         rng = _rng("pagamentos", spec.chave)
         first_overdue: date | None = None
         last_payment: datetime | None = None
-        for number, ((principal, juros), due) in enumerate(
+        for number, (installment, due) in enumerate(
             zip(schedule, vencimentos, strict=True), start=1
         ):
+            principal, juros = installment.amortizacao, installment.juros
             parcela_id = _id("parcela", spec.chave, str(number))
             row = self.data.add(
                 "parcelas",

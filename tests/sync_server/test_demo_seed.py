@@ -19,15 +19,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from hypothesis import given
-from hypothesis import strategies as st
 
 from shared_models.bank import BANKS, normalize_account, normalize_agency
 from shared_models.contact import normalize_email, normalize_mobile
 from shared_models.cpf import format_cpf, is_valid_cpf
 from shared_models.enums import Perfil, StatusCpr, StatusKyc, StatusParcela
 from shared_models.ledger import check_no_personal_data
-from shared_models.money import Currency, Money, convert, convert_to_brl
+from shared_models.money import Money, convert, convert_to_brl
 from sync_server.db import make_engine
 from sync_server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from sync_server.demo.seed import (
@@ -37,8 +35,6 @@ from sync_server.demo.seed import (
     DemoSeedConflictError,
     SeedReport,
     build_dataset,
-    monthly_rate,
-    price_schedule,
     seed_demo,
 )
 from sync_server.ledger.service import verify_chain
@@ -495,33 +491,3 @@ def test_events_are_in_simulated_chronological_order() -> None:
 def test_seed_refuses_naive_now(db_conn: sa.Connection) -> None:
     with pytest.raises(ValueError, match="timezone"):
         seed_demo(db_conn, now=datetime(2026, 1, 1), password_hasher=FAST_HASHER)
-
-
-def test_monthly_rate_is_the_compound_equivalent() -> None:
-    rate = monthly_rate(Decimal("12.68250301"))  # (1.01 ** 12 - 1) in percent
-    assert abs(rate - Decimal("0.01")) < Decimal("1e-10")
-    assert monthly_rate(Decimal(0)) == 0
-
-
-@given(
-    st.integers(min_value=100_00, max_value=1_500_000_00),
-    st.decimals(min_value=0, max_value=40, places=2),
-    st.integers(min_value=1, max_value=60),
-)
-def test_price_schedule_adds_up_exactly(cents: int, annual: Decimal, months: int) -> None:
-    principal = Money.from_units(cents, Currency.BRL)
-    schedule = price_schedule(principal, monthly_rate(annual), months)
-    assert len(schedule) == months
-    assert Money.total((p for p, _ in schedule), Currency.BRL) == principal
-    assert all(not p.is_negative() and not j.is_negative() for p, j in schedule)
-    installments = {(p + j) for p, j in schedule[:-1]}
-    assert len(installments) <= 1
-    if installments:
-        (regular,) = installments
-        last = schedule[-1][0] + schedule[-1][1]
-        # Each period adds at most a cent of rounding error (installment and interest rounded to
-        # half a cent each), and an error left in the balance compounds with the rate: the last
-        # installment differs by at most the future value of one cent a period.
-        rate = float(monthly_rate(annual))
-        growth = months if rate == 0 else ((1 + rate) ** months - 1) / rate
-        assert abs((last - regular).units) <= growth + 1
