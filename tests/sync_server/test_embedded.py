@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,11 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.live_server import free_port
 
 
 def _alive(pid: int) -> bool:
@@ -33,7 +28,7 @@ def _alive(pid: int) -> bool:
 def test_run_without_configuration_starts_embedded_services_and_stops_them(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEERSEED_")}
     env.update(
         PEERSEED_DATA_DIR=str(tmp_path / "data"),
