@@ -185,12 +185,13 @@ def _round(port: int, concurrency: int, seconds: float) -> tuple[float, int, int
     return done / elapsed, done, failed
 
 
-def _cpu_seconds(pid: int | None) -> float:
-    """User+system CPU time of a process (all its threads) from /proc; 0 when unknown."""
+def _cpu_seconds(pid: int | None, *, main_thread_only: bool = False) -> float:
+    """User+system CPU time of a process (all its threads, or its main thread) from /proc."""
     if pid is None:
         return 0.0
+    stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread_only else f"/proc/{pid}/stat")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat.read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -231,7 +232,7 @@ def main(argv: list[str]) -> int:
         rps: dict[str, list[float]] = {"on": [], "off": []}
         total: dict[str, int] = {"on": 0, "off": 0}
         measured: dict[str, int] = {"on": 0, "off": 0}
-        cpu: dict[str, float] = {"on": 0.0, "off": 0.0, "pg_sink": 0.0}
+        cpu: dict[str, float] = {"on": 0.0, "off": 0.0, "pg_sink": 0.0, "on_main": 0.0}
         failures = 0
         try:
             for mode in ("on", "off"):
@@ -244,13 +245,19 @@ def main(argv: list[str]) -> int:
                 order = ("on", "off") if n % 2 == 0 else ("off", "on")
                 for mode in order:
                     pid = servers[mode][0].pid
-                    cpu_before = _cpu_seconds(pid), _cpu_seconds(sink_pid)
+                    cpu_before = (
+                        _cpu_seconds(pid),
+                        _cpu_seconds(sink_pid),
+                        _cpu_seconds(pid, main_thread_only=True),
+                    )
                     rate, served, bad = _round(servers[mode][1], args.concurrency, args.duration)
                     # The sink writes a little after the requests: let it catch up.
                     time.sleep(0.6 if mode == "on" else 0)
                     cpu[mode] += _cpu_seconds(pid) - cpu_before[0]
                     if mode == "on":
                         cpu["pg_sink"] += _cpu_seconds(sink_pid) - cpu_before[1]
+                        main_after = _cpu_seconds(pid, main_thread_only=True)
+                        cpu["on_main"] += main_after - cpu_before[2]
                     else:
                         time.sleep(0.6)  # same pause for both arms
                     rps[mode].append(rate)
@@ -279,8 +286,10 @@ def main(argv: list[str]) -> int:
     on, off = statistics.median(rps["on"]), statistics.median(rps["off"])
     # Each round's on/off pair ran back to back: the median of their ratios resists drift.
     pairs = statistics.median(a / b for a, b in zip(rps["on"], rps["off"], strict=True) if b)
-    us = {k: 1e6 * v / max(measured["on" if k == "pg_sink" else k], 1) for k, v in cpu.items()}
+    us = {k: 1e6 * v / max(measured["off" if k == "off" else "on"], 1) for k, v in cpu.items()}
     cpu_ratio = us["off"] / (us["on"] + us["pg_sink"]) if us["on"] else None
+    written = sink.get("peerseed_log_sink_written_total")
+    batches = sink.get("peerseed_log_sink_batches_total")
     result: dict[str, Any] = {
         "bench": "logs",
         "rps_storage_on": round(on, 1),
@@ -297,11 +306,16 @@ def main(argv: list[str]) -> int:
         "lines_stored_by_storage_off_server": int(other),
         "sink_dropped": sink.get('peerseed_log_sink_dropped_total{motivo="buffer_cheio"}'),
         "sink_rejected": sink.get("peerseed_log_sink_rejected_total"),
+        "sink_lines_per_statement": round(written / batches) if written and batches else None,
         "failed_requests": failures,
         # CPU per request (server process, all threads) and the sink's PostgreSQL backend: the
         # same ratio expressed in CPU, less sensitive to a busy machine than requests/s.
         "server_cpu_us_per_request_on": round(us["on"], 1),
         "server_cpu_us_per_request_off": round(us["off"], 1),
+        # The storage-on server split: its event loop (main thread, which also formats and
+        # queues the line) and its other threads (the sink's writer).
+        "server_cpu_us_per_request_on_main_thread": round(us["on_main"], 1),
+        "server_cpu_us_per_request_on_other_threads": round(us["on"] - us["on_main"], 1),
         "postgres_sink_cpu_us_per_request": round(us["pg_sink"], 1),
         "cpu_ratio": round(cpu_ratio, 3) if cpu_ratio else None,
         "target": 0.9,

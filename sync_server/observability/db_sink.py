@@ -4,22 +4,29 @@
 handlers of :func:`~sync_server.observability.logs.configure_logging`. The handler formats each
 record with the *same* :class:`~sync_server.observability.logs.JsonFormatter` instance as the
 stdout and file handlers, so what reaches PostgreSQL is exactly the (masked) line written
-elsewhere, and appends it to a bounded in-memory buffer. That is all the logging thread does:
-no I/O, no waiting, no exception.
+elsewhere; normally those handlers already formatted it and the handler just takes the cached
+line. It appends the line to a bounded in-memory buffer. That is all the logging thread does:
+no I/O, no waiting, no exception, no per-record work beyond one locked list append.
 
-A background thread (:class:`DbLogWriter`) takes up to ``batch_size`` lines at a time, whenever
-``batch_size`` lines are waiting or every ``flush_interval_s``, and stores them with one
+A background thread (:class:`DbLogWriter`) stores the lines in statements of at most
+``batch_size`` lines: a full batch wakes it, and it writes full batches only (a remainder waits),
+so a steady stream of lines goes out in few full statements; when ``flush_interval_s`` passes
+without a full batch, on ``flush()`` and on close it writes everything waiting. So a line waits
+at most about ``flush_interval_s`` (plus the write) before it is stored. Each batch is one
 ``INSERT ... SELECT FROM jsonb_array_elements($1)``, the parameter being the lines joined into one
-JSON array (no per-line escaping in Python; PostgreSQL parses the JSON). If the
-database does not answer, the lines stay in the buffer and the writer retries with backoff; once
-the buffer holds ``buffer_max`` lines, new lines are dropped and *counted*
+JSON array (no per-line work in Python; PostgreSQL parses the JSON), sent on a connection the
+thread keeps open in autocommit: one round trip per batch, no pool checkout, ping or
+BEGIN/COMMIT. If that connection died while idle (PostgreSQL restarted) it reconnects once at
+once. If the database does not answer, the lines stay in the buffer and the writer retries with
+backoff; once the buffer holds ``buffer_max`` lines, new lines are dropped and *counted*
 (``peerseed_log_sink_dropped_total{motivo="buffer_cheio"}``), and the count is logged when the
 database comes back. A batch PostgreSQL refuses as data (it should not happen: the formatter
-writes valid JSON) is retried line by line and the refused lines are counted as rejected.
+writes valid JSON) is retried line by line in one transaction and the refused lines are counted
+as rejected.
 
 Partitions: before writing on a new UTC day the writer calls ``logs_criar_particao`` for
-yesterday, today and the next ``partitions_ahead_days`` days; the DEFAULT partition catches
-anything else, so an insert never fails for want of a partition.
+yesterday, today and the next ``partitions_ahead_days`` days (once a day, not per batch); the
+DEFAULT partition catches anything else, so an insert never fails for want of a partition.
 
 Closing flushes what is buffered (bounded by a timeout); lines that still cannot be written are
 counted as lost (``motivo="encerramento"``).
@@ -82,6 +89,7 @@ class SinkStats:
     rejected: int
     flush_failures: int
     database_available: bool
+    batches: int
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -123,9 +131,18 @@ class DbLogWriter:
         self._idle = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._partitions_day: dt.date | None = None
+        # The writer thread's own connection (AUTOCOMMIT), kept between batches.
+        self._conn: sa.Connection | None = None
+        self._conn_engine: sa.Engine | None = None
+        # Set by flush(): write partial batches until the buffer is empty.
+        self._flush_requested = False
+        # Lines at the head of the buffer that the writer is storing right now: they stay
+        # buffered (and count against buffer_max) until stored, but do not make a new batch.
+        self._in_flight = 0
 
         self._submitted = 0
         self._written = 0
+        self._batches = 0
         self._dropped_overflow = 0
         self._dropped_shutdown = 0
         self._rejected = 0
@@ -142,7 +159,7 @@ class DbLogWriter:
                 self._dropped_overflow += 1
                 return
             self._buffer.append(line)
-            full = len(self._buffer) >= self.batch_size
+            full = len(self._buffer) - self._in_flight >= self.batch_size
         if full and not self._wake.is_set():
             self._wake.set()
 
@@ -162,6 +179,7 @@ class DbLogWriter:
                 rejected=self._rejected,
                 flush_failures=self._flush_failures,
                 database_available=self._available,
+                batches=self._batches,
             )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -175,12 +193,15 @@ class DbLogWriter:
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until the buffer is empty (True) or ``timeout_s`` passed (False)."""
         deadline = time.monotonic() + timeout_s
+        with self._lock:
+            self._flush_requested = True
         self._wake.set()
         with self._lock:
             while self._buffer:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
+                self._flush_requested = True
                 self._idle.wait(min(remaining, 0.05))
                 self._wake.set()
             return True
@@ -207,67 +228,109 @@ class DbLogWriter:
 
     def _run(self) -> None:
         delay = self.retry_initial_s
-        while True:
-            self._wake.wait(self.flush_interval_s)
-            self._wake.clear()
-            stopping = self._stop.is_set()
-            try:
-                ok = self._drain(stopping)
-            except Exception:  # pragma: no cover - _drain guards itself; the thread must live
-                ok = False
-            if stopping:
-                return
-            if ok:
-                delay = self.retry_initial_s
-            else:
-                # Back off; a stop request interrupts the wait and makes one last attempt.
-                self._stop.wait(delay)
-                delay = min(delay * 2, self.retry_max_s)
+        try:
+            while True:
+                # Woken early by a full batch (or flush/close); else the interval passed.
+                woken = self._wake.wait(self.flush_interval_s)
+                self._wake.clear()
+                stopping = self._stop.is_set()
+                try:
+                    ok = self._drain(everything=stopping or not woken, stopping=stopping)
+                except Exception:  # pragma: no cover - _drain guards itself; the thread must live
+                    ok = False
+                if stopping:
+                    return
+                if ok:
+                    delay = self.retry_initial_s
+                else:
+                    # Back off; a stop request interrupts the wait and makes one last attempt.
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, self.retry_max_s)
+        finally:
+            self._disconnect(invalidate=False)
 
-    def _drain(self, stopping: bool) -> bool:
+    def _drain(self, *, everything: bool, stopping: bool = False) -> bool:
+        """Store waiting lines in statements of at most ``batch_size`` lines.
+
+        Woken by a full batch, only full batches are written: a remainder waits for the next full
+        batch or for the interval, so a steady stream of lines goes out in few full statements
+        rather than a busy loop of small ones. When the interval passed (``everything``), on
+        flush and on close, everything waiting is written.
+        """
         deadline = time.monotonic() + 3.0 if stopping else None
         while True:
             with self._lock:
-                batch = self._buffer[: self.batch_size]
-                if not batch:
+                waiting = len(self._buffer)
+                if not waiting:
+                    self._flush_requested = False
                     self._idle.notify_all()
                     return True
-            rejected = self._write(batch)
+                if waiting < self.batch_size and not (everything or self._flush_requested):
+                    return True
+                batch = self._buffer[: self.batch_size]
+                self._in_flight = len(batch)
+            try:
+                rejected = self._write(batch)
+            finally:
+                with self._lock:
+                    self._in_flight = 0
             if rejected is None:
                 return False
             with self._lock:
                 del self._buffer[: len(batch)]
                 self._written += len(batch) - rejected
                 self._rejected += rejected
+                self._batches += 1
             if deadline is not None and time.monotonic() > deadline:
                 return True
 
     def _write(self, batch: Sequence[str]) -> int | None:
         """Store ``batch``: the number of lines refused as data, or None if nothing was stored."""
-        lines = [_sanitize(line) for line in batch]
+        document = _sanitize(_json_array(batch))
         try:
-            self._ensure_partitions()
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql(INSERT_SQL, (_json_array(lines),))
+            self._insert(document)
         except sa.exc.SQLAlchemyError as exc:
             if _sqlstate(exc)[:2] in _DATA_ERROR_CLASSES:
-                return self._write_one_by_one(lines)
+                return self._write_one_by_one(batch)
+            self._disconnect(invalidate=True)
             self._outage(exc)
             return None
         except Exception as exc:  # a driver bug must not kill the writer
+            self._disconnect(invalidate=True)
             self._outage(exc)
             return None
         self._recovered()
         return 0
 
-    def _write_one_by_one(self, lines: Sequence[str]) -> int | None:
+    def _insert(self, document: str) -> None:
+        """One statement on the held connection; reconnects once if it died while idle."""
+        reused = self._conn is not None
+        try:
+            self._insert_on(self._connection(), document)
+        except sa.exc.DBAPIError as exc:
+            if not (reused and exc.connection_invalidated):
+                raise
+            # E.g. PostgreSQL restarted since the last batch: not an outage if it answers now.
+            self._disconnect(invalidate=True)
+            self._insert_on(self._connection(), document)
+
+    def _insert_on(self, conn: sa.Connection, document: str) -> None:
+        self._ensure_partitions(conn)
+        conn.exec_driver_sql(INSERT_SQL, (document,))
+        conn.commit()  # AUTOCOMMIT: already stored; this only ends SQLAlchemy's implicit begin
+
+    def _write_one_by_one(self, batch: Sequence[str]) -> int | None:
+        """The rare path after a data error: one transaction, a savepoint per line."""
         rejected = 0
+        # The held connection is in AUTOCOMMIT; this path wants all-or-nothing, so it takes the
+        # engine's connection back through the pool (which resets it) in a real transaction.
+        self._disconnect(invalidate=False)
         try:
             with self.engine.begin() as conn:
-                for line in lines:
+                for line in batch:
                     savepoint = conn.begin_nested()
                     try:
-                        conn.exec_driver_sql(INSERT_SQL, (_json_array([line]),))
+                        conn.exec_driver_sql(INSERT_SQL, (_sanitize(_json_array([line])),))
                     except sa.exc.DBAPIError as exc:
                         if _sqlstate(exc)[:2] not in _DATA_ERROR_CLASSES:
                             raise
@@ -286,22 +349,44 @@ class DbLogWriter:
         self._recovered()
         return rejected
 
-    def _ensure_partitions(self) -> None:
+    def _connection(self) -> sa.Connection:
+        """The writer's connection, opened on ``self.engine`` when missing (or engine changed)."""
+        conn = self._conn
+        if conn is not None and self._conn_engine is self.engine and not conn.invalidated:
+            return conn
+        self._disconnect(invalidate=False)
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._conn, self._conn_engine = conn, self.engine
+        return conn
+
+    def _disconnect(self, *, invalidate: bool) -> None:
+        conn, self._conn, self._conn_engine = self._conn, None, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            if invalidate:
+                conn.invalidate()
+            conn.close()
+
+    def _ensure_partitions(self, conn: sa.Connection) -> None:
         today = self.today()
         if self._partitions_day == today:
             return
         try:
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql(
-                    ENSURE_PARTITIONS_SQL,
-                    (
-                        today - dt.timedelta(days=1),
-                        today + dt.timedelta(self.partitions_ahead_days),
-                    ),
-                )
+            conn.exec_driver_sql(
+                ENSURE_PARTITIONS_SQL,
+                (
+                    today - dt.timedelta(days=1),
+                    today + dt.timedelta(self.partitions_ahead_days),
+                ),
+            )
+            conn.commit()
         except sa.exc.OperationalError:
             raise
         except sa.exc.SQLAlchemyError as exc:
+            if getattr(exc, "connection_invalidated", False):
+                raise
+            conn.rollback()
             # The DEFAULT partition takes the lines; the maintenance job will sort them later.
             log.warning(
                 "não foi possível criar as partições de logs",
@@ -345,9 +430,9 @@ def _json_array(lines: Sequence[str]) -> str:
     return "[" + ",".join(lines) + "]"
 
 
-def _sanitize(line: str) -> str:
-    # PostgreSQL's jsonb cannot hold U+0000.
-    return line.replace("\\u0000", "\\ufffd") if "\\u0000" in line else line
+def _sanitize(text: str) -> str:
+    # PostgreSQL's jsonb cannot hold U+0000 (checked once on the whole batch, not per line).
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
 
 
 class DbLogHandler(logging.Handler):
@@ -358,9 +443,17 @@ class DbLogHandler(logging.Handler):
         self.writer = writer
         self.setFormatter(formatter)
         self.addFilter(MaskingFilter())
+        self._json = formatter if isinstance(formatter, JsonFormatter) else None
         setattr(self, _OURS, True)
 
     def handle(self, record: logging.LogRecord) -> bool:
+        # Fast path: the stdout/file handlers before this one already masked and formatted the
+        # record with the same formatter; hand that line over as it is.
+        if self._json is not None:
+            line = self._json.cached_line(record)
+            if line is not None:
+                self.writer.submit(line)
+                return True
         # No handler lock: ``emit`` is thread-safe on its own.
         result: object = self.filter(record)
         if isinstance(result, logging.LogRecord):  # 3.12+: a filter may return a new record
@@ -451,6 +544,12 @@ class DbSinkHandle:
                 "counter",
                 "Failed attempts to write a batch of log lines.",
                 s.flush_failures,
+            ),
+            one(
+                "peerseed_log_sink_batches_total",
+                "counter",
+                "Statements (batches of lines) that stored log lines.",
+                s.batches,
             ),
             one(
                 "peerseed_log_sink_buffered",

@@ -347,6 +347,16 @@ class JsonFormatter(logging.Formatter):
         record.__dict__[_FORMATTED] = (self.service, line)
         return line
 
+    def cached_line(self, record: logging.LogRecord) -> str | None:
+        """The line this formatter (or one for the same service) already made for ``record``.
+
+        A cached line is always masked: :meth:`format` masks the record before formatting it.
+        """
+        cached = record.__dict__.get(_FORMATTED)
+        if cached is not None and cached[0] == self.service:
+            return str(cached[1])
+        return None
+
     def _format(self, record: logging.LogRecord) -> str:
         prepare_record(record)
         attrs = record.__dict__

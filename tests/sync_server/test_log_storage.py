@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from sync_server.db import make_engine
 from sync_server.observability import retention
-from sync_server.observability.db_sink import DbLogWriter, install_db_sink
-from sync_server.observability.logs import configure_logging, shutdown_logging
+from sync_server.observability.db_sink import DbLogHandler, DbLogWriter, install_db_sink
+from sync_server.observability.logs import JsonFormatter, configure_logging, shutdown_logging
 from sync_server.settings import Settings
 
 UNREACHABLE_URL = "postgresql://postgres@127.0.0.1:1/nada"
@@ -57,31 +57,45 @@ def count_logs(engine: sa.Engine, where: str = "true") -> int:
         return int(conn.execute(sa.text(f"SELECT count(*) FROM logs WHERE {where}")).scalar_one())
 
 
-def test_lines_are_written_in_batches_with_one_insert_each(fresh_engine: sa.Engine) -> None:
+def count_inserts(engine: sa.Engine) -> list[int]:
+    """The number of lines of each ``INSERT INTO logs`` statement run on ``engine``."""
     inserts: list[int] = []
 
-    @sa.event.listens_for(fresh_engine, "before_cursor_execute")
+    @sa.event.listens_for(engine, "before_cursor_execute")
     def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if statement.lstrip().startswith("INSERT INTO logs"):
             inserts.append(len(json.loads(parameters[0])))
 
+    return inserts
+
+
+def test_lines_are_written_in_full_batches_with_one_insert_each(fresh_engine: sa.Engine) -> None:
+    inserts = count_inserts(fresh_engine)
     writer = DbLogWriter(fresh_engine, batch_size=10, flush_interval_s=30, buffer_max=1000)
     writer.start()
     try:
         for n in range(3):
             writer.submit(line(f"parcial {n}"))
-        # Fewer lines than a batch wait for the interval (30 s here) or for close().
+        # Fewer lines than a batch wait for the interval (30 s here), a flush or close().
         time.sleep(0.3)
         assert writer.stats().written == 0 and writer.stats().buffered == 3
-        for n in range(22):
+        for n in range(7):
+            writer.submit(line(f"completa {n}"))
+        # A full batch wakes the writer.
+        wait_for(lambda: writer.stats().written == 10)
+        for n in range(25):
             writer.submit(line(f"linha {n}"))
-        # A full batch wakes the writer, which then stores everything waiting, 10 at a time.
-        wait_for(lambda: writer.stats().written == 25)
+        # Woken by a full batch, the writer writes full batches only: the remainder waits.
+        wait_for(lambda: writer.stats().written == 30)
+        time.sleep(0.3)
+        assert writer.stats().written == 30 and writer.stats().buffered == 5
+        assert writer.flush(10)
+        assert writer.stats().written == 35 and writer.stats().batches == 4
     finally:
         writer.close()
-    # One multi-row INSERT per batch of at most 10 (normally [10, 10, 5]).
-    assert sum(inserts) == 25 and max(inserts) == 10 and len(inserts) <= 5
-    assert count_logs(fresh_engine) == 25
+    # One multi-row INSERT per batch of at most 10, in order.
+    assert inserts == [10, 10, 10, 5]
+    assert count_logs(fresh_engine) == 35
     with fresh_engine.connect() as conn:
         row = conn.execute(
             sa.text(
@@ -91,6 +105,84 @@ def test_lines_are_written_in_batches_with_one_insert_each(fresh_engine: sa.Engi
         ).one()
     assert row[:6] == ("INFO", "teste", "c-1", None, "linha 7", {"n": 1})
     assert row[6] == dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+
+
+def test_a_steady_trickle_of_lines_is_stored_in_full_batches(fresh_engine: sa.Engine) -> None:
+    # Lines arriving while a batch is being written do not make the writer loop on small
+    # statements: every statement carries a full batch.
+    inserts = count_inserts(fresh_engine)
+    writer = DbLogWriter(fresh_engine, batch_size=20, flush_interval_s=30, buffer_max=1000)
+    writer.start()
+    try:
+        for n in range(100):
+            writer.submit(line(f"gota {n}"))
+            time.sleep(0.002)
+        wait_for(lambda: writer.stats().written == 100)
+    finally:
+        writer.close()
+    assert inserts == [20] * 5
+    assert count_logs(fresh_engine) == 100
+
+
+def test_flush_and_close_write_a_partial_batch_at_once(fresh_engine: sa.Engine) -> None:
+    writer = DbLogWriter(fresh_engine, batch_size=500, flush_interval_s=30, buffer_max=1000)
+    writer.start()
+    try:
+        writer.submit(line("antes do flush"))
+        started = time.monotonic()
+        assert writer.flush(10)
+        assert time.monotonic() - started < 5
+        assert writer.stats().written == 1 and writer.stats().buffered == 0
+        writer.submit(line("antes do close"))
+    finally:
+        writer.close()
+    assert writer.stats().written == 2 and writer.stats().dropped_shutdown == 0
+    assert count_logs(fresh_engine) == 2
+
+
+def test_the_writer_keeps_one_connection_and_reconnects_after_a_restart(
+    fresh_engine: sa.Engine,
+) -> None:
+    backends: list[int] = []
+    checkouts: list[int] = []
+
+    @sa.event.listens_for(fresh_engine, "connect")
+    def on_connect(dbapi_connection, record):  # type: ignore[no-untyped-def]
+        backends.append(dbapi_connection.info.backend_pid)
+
+    @sa.event.listens_for(fresh_engine, "checkout")
+    def on_checkout(dbapi_connection, record, proxy):  # type: ignore[no-untyped-def]
+        checkouts.append(dbapi_connection.info.backend_pid)
+
+    writer = DbLogWriter(fresh_engine, batch_size=5, flush_interval_s=30, buffer_max=1000)
+    writer.start()
+    try:
+        for n in range(3):
+            for m in range(5):
+                writer.submit(line(f"lote {n} linha {m}"))
+            wait_for(lambda n=n: writer.stats().written == 5 * (n + 1))  # type: ignore[misc]
+        # Three batches, one connection checked out once and kept.
+        assert len(set(checkouts)) == 1 and len(checkouts) == 1
+        held = checkouts[0]
+        # PostgreSQL drops the connection while the writer is idle (a restart, a failover).
+        with fresh_engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": held})
+        wait_for(lambda: held not in backends_alive(fresh_engine))
+        for m in range(5):
+            writer.submit(line(f"depois da queda {m}"))
+        wait_for(lambda: writer.stats().written == 20)
+        stats = writer.stats()
+        # Reconnected at once: no failed attempt, no outage, nothing lost.
+        assert stats.flush_failures == 0 and stats.database_available
+        assert stats.buffered == 0
+    finally:
+        writer.close()
+    assert count_logs(fresh_engine) == 20
+
+
+def backends_alive(engine: sa.Engine) -> set[int]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT pid FROM pg_stat_activity")).scalars())
 
 
 def test_flush_interval_writes_a_partial_batch(fresh_engine: sa.Engine) -> None:
@@ -212,6 +304,56 @@ def test_handler_stores_the_same_masked_line_as_the_file(
     # The handler is gone after close: nothing more reaches the database.
     logging.getLogger("teste.sink").warning("depois do fechamento")
     assert count_logs(fresh_engine, "message = 'depois do fechamento'") == 0
+
+
+class CapturingWriter(DbLogWriter):
+    """A writer that is never started: it records what the handler hands over."""
+
+    def __init__(self) -> None:
+        super().__init__(sa.create_engine("postgresql+psycopg://"), batch_size=1, buffer_max=10)
+        self.lines: list[str] = []
+
+    def submit(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def sensitive_record() -> logging.LogRecord:
+    record = logging.LogRecord(
+        "teste.sink", logging.INFO, __file__, 1, "cpf %s", ("529.982.247-25",), None
+    )
+    record.payload = {"senha": "segredo123"}
+    return record
+
+
+def test_handler_hands_over_the_line_the_json_handlers_already_made() -> None:
+    formatter = JsonFormatter(service="servico-teste")
+    writer = CapturingWriter()
+    handler = DbLogHandler(writer, formatter)
+    record = sensitive_record()
+    file_line = formatter.format(record)  # what the stdout/file handlers did first
+    assert handler.handle(record) is True
+    assert writer.lines == [file_line] and writer.lines[0] is file_line
+    assert "529.982.247-25" not in file_line and "segredo123" not in file_line
+
+
+def test_handler_masks_and_formats_a_record_no_json_handler_saw() -> None:
+    writer = CapturingWriter()
+    handler = DbLogHandler(writer, JsonFormatter(service="servico-teste"))
+    record = sensitive_record()
+    # A line cached for another service is not this handler's line.
+    JsonFormatter(service="outro-servico").format(record)
+    assert handler.handle(record) is True
+    stored = json.loads(writer.lines[0])
+    assert stored["service"] == "servico-teste"
+    assert "529.982.247-25" not in stored["message"]
+    assert stored["payload"]["senha"] != "segredo123"
+
+    fresh = sensitive_record()
+    handler.handle(fresh)
+    stored = json.loads(writer.lines[1])
+    assert stored["service"] == "servico-teste"
+    assert "529.982.247-25" not in stored["message"]
+    assert stored["payload"]["senha"] != "segredo123"
 
 
 def partition_of(engine: sa.Engine, message: str) -> str:

@@ -108,6 +108,7 @@ def test_metrics_count_requests_per_route_template_and_status(client: TestClient
     # The log sink's counters, overflow included.
     assert 'peerseed_log_sink_dropped_total{motivo="buffer_cheio"}' in values
     assert "peerseed_log_sink_written_total" in values
+    assert values["peerseed_log_sink_batches_total"] <= values["peerseed_log_sink_written_total"]
     assert values["peerseed_log_sink_database_up"] in (0, 1)
 
 
