@@ -8,7 +8,8 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync_server.db import make_engine, make_sessionmaker
+from sync_server.db import make_engine
+from sync_server.ledger.sessions import durable_sessionmaker
 from sync_server.redis_client import make_redis
 from sync_server.settings import Settings
 
@@ -34,7 +35,7 @@ class Services:
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine),
+            sessions=durable_sessionmaker(engine),
             redis=make_redis(settings.redis_url, timeout_s=settings.redis_timeout_s),
         )
 

@@ -5,6 +5,7 @@ appends inside the caller's transaction and verifies the stored chain.
 """
 
 from sync_server.ledger.service import (
+    GROUP_COMMIT_OPTION,
     LEDGER_LOCK_KEY,
     LedgerEntry,
     LedgerError,
@@ -12,12 +13,14 @@ from sync_server.ledger.service import (
     append_and_commit,
     append_event,
     ledger_head,
+    owes_durability,
     verify_chain,
     verify_ledger_command,
     wait_durable,
 )
 
 __all__ = [
+    "GROUP_COMMIT_OPTION",
     "LEDGER_LOCK_KEY",
     "LedgerEntry",
     "LedgerError",
@@ -25,6 +28,7 @@ __all__ = [
     "append_and_commit",
     "append_event",
     "ledger_head",
+    "owes_durability",
     "verify_chain",
     "verify_ledger_command",
     "wait_durable",

@@ -45,6 +45,7 @@ from shared_models.ledger import (
 from sync_server.db import make_engine
 
 __all__ = [
+    "GROUP_COMMIT_OPTION",
     "LEDGER_LOCK_KEY",
     "LedgerEntry",
     "LedgerError",
@@ -52,10 +53,17 @@ __all__ = [
     "append_and_commit",
     "append_event",
     "ledger_head",
+    "owes_durability",
     "verify_chain",
     "verify_ledger_command",
     "wait_durable",
 ]
+
+# A unit of work (the request transaction of ``sync_server.deps.get_db``) sets this execution
+# option on its connection to make group commit the default of every append_event in it; it then
+# owes a durability barrier after its commit (:func:`owes_durability`, :func:`wait_durable`).
+GROUP_COMMIT_OPTION: Final = "peerseed_ledger_group_commit"
+_BARRIER_OWED: Final = "peerseed_ledger_barrier_owed"
 
 # pg_advisory_xact_lock key of the ledger: the ASCII bytes of "PEERSEED" as a bigint.
 LEDGER_LOCK_KEY: Final = int.from_bytes(b"PEERSEED", "big")
@@ -143,7 +151,7 @@ def append_event(
     dados_evento: Mapping[str, Any],
     ator_id: uuid.UUID | None = None,
     ator_tipo: str | None = None,
-    group_commit: bool = False,
+    group_commit: bool | None = None,
 ) -> LedgerEntry:
     """Append one event inside the caller's transaction; never commits.
 
@@ -158,7 +166,9 @@ def append_event(
     docs/performance.md). The commit is then not yet durable when ``commit()`` returns: the
     caller MUST call :func:`wait_durable` after committing and before acknowledging anything
     outside the database. A crash before that loses this transaction whole (and everything
-    committed after it), never a piece of the chain.
+    committed after it), never a piece of the chain. ``None`` (the default) takes the
+    connection's :data:`GROUP_COMMIT_OPTION` execution option, off unless a unit of work that
+    waits for durability after its commit (the request transaction) turned it on.
 
     Raises ``PersonalDataError`` / ``InvalidEventDataError`` (both ``ValueError``) before touching
     the database when the data cannot enter the chain, ``LedgerError`` on a misused connection,
@@ -171,6 +181,10 @@ def append_event(
         ator_id=ator_id,
         ator_tipo=ator_tipo,
     )
+    if group_commit is None:
+        group_commit = bool(conn.get_execution_options().get(GROUP_COMMIT_OPTION, False))
+    if group_commit:
+        conn.info[_BARRIER_OWED] = True
     row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL if group_commit else _LOCK_SQL, params)
     return _entry(
         row,
@@ -347,6 +361,15 @@ def _execute_append(
         raise sa.exc.DBAPIError.instance(_INSERT_SQL, params, exc, psycopg.Error) from exc
 
 
+def owes_durability(conn: sa.Connection) -> bool:
+    """Whether this connection appended with group commit since it last settled; clears it.
+
+    A unit of work reads it just before its commit and, when True, calls :func:`wait_durable`
+    (on any connection) after the commit and before acknowledging anything.
+    """
+    return bool(conn.info.pop(_BARRIER_OWED, False))
+
+
 def wait_durable(conn: sa.Connection) -> None:
     """Block until every transaction this connection committed is durable (WAL flushed).
 
@@ -356,6 +379,7 @@ def wait_durable(conn: sa.Connection) -> None:
     """
     if conn.in_transaction():
         raise LedgerError("wait_durable deve ser chamado depois do commit, fora de uma transação")
+    conn.info.pop(_BARRIER_OWED, None)
     driver = _driver(conn)
     # One statement in autocommit is its own transaction: it gets an xid and commits
     # synchronously, in one round trip. SQLAlchemy's view (no transaction) is unchanged.
