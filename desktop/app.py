@@ -27,6 +27,7 @@ from desktop.session import KeyringUnavailableError, LoginResult, TokenStore
 from desktop.settings import AppPaths, DesktopSettings, RememberedAccount
 from desktop.sync import RetryPolicy
 from desktop.sync_worker import DESKTOP_RETRY, SyncController, WorkerConfig
+from desktop.tls import prepare as prepare_tls
 from desktop.ui.login import DemoEntry, LoginOutcome, LoginWindow
 from desktop.ui.main_window import MainWindow
 from shared_models.enums import Perfil
@@ -94,6 +95,7 @@ class PeerseedApp(QtCore.QObject):
     # -- start ----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        prepare_tls()  # before any worker thread makes an HTTP client (see desktop.tls)
         remembered = self.settings.last_account
         if remembered is not None and remembered.server_url == self.options.server_url:
             self.open_account(remembered, token=None)

@@ -18,6 +18,7 @@ import keyring
 import keyring.errors
 
 from desktop.errors import UserEnvironmentError
+from desktop.tls import tls_context
 from shared_models.enums import Perfil
 
 KEYRING_SERVICE: Final = "peerseed"
@@ -123,7 +124,7 @@ def login(
         "dispositivo": {"id": str(device_id), "nome": device or device_name()},
     }
     own = client is None
-    http = client or httpx.Client(timeout=LOGIN_TIMEOUT)
+    http = client or httpx.Client(timeout=LOGIN_TIMEOUT, verify=tls_context())
     try:
         response = http.post(f"{server_url.rstrip('/')}{LOGIN_PATH}", json=body)
     except httpx.HTTPError as exc:
@@ -146,7 +147,7 @@ def login(
 def logout(server_url: str, token: str) -> None:
     """Revoke the session on the server (best effort: offline, the token is simply forgotten)."""
     try:
-        with httpx.Client(timeout=LOGIN_TIMEOUT) as http:
+        with httpx.Client(timeout=LOGIN_TIMEOUT, verify=tls_context()) as http:
             http.post(
                 f"{server_url.rstrip('/')}{LOGOUT_PATH}",
                 headers={"Authorization": f"Bearer {token}"},

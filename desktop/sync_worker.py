@@ -43,6 +43,7 @@ from desktop.sync import (
     UnknownIntentError,
 )
 from desktop.sync.engine import SyncAbortedError
+from desktop.tls import prepare as prepare_tls
 
 log = logging.getLogger(__name__)
 
@@ -365,6 +366,7 @@ class SyncController(QtCore.QObject):
         self._token_changed.connect(w.set_token)
         self._shutdown_requested.connect(w.shutdown)
 
+        prepare_tls()  # on the UI thread, before the worker thread builds its HTTP client
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.sync_now)

@@ -25,6 +25,7 @@ import httpx
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from desktop.tls import tls_context
 from shared_models.sync.protocol import CORRELATION_HEADER
 
 __all__ = [
@@ -203,6 +204,7 @@ class DashboardClient:
             timeout=timeout,
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+            verify=tls_context(),
         )
 
     def close(self) -> None:

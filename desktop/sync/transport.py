@@ -25,6 +25,7 @@ import httpx
 import pydantic
 import zstandard
 
+from desktop.tls import tls_context
 from shared_models.sync.protocol import (
     CORRELATION_HEADER,
     PROTOCOL_HEADER,
@@ -231,6 +232,7 @@ class HttpTransport:
             timeout=timeout,
             headers={"User-Agent": user_agent},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+            verify=tls_context(),
         )
 
     def close(self) -> None:
