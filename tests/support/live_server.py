@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -150,6 +151,22 @@ def _end(process: subprocess.Popen[bytes] | None, *, kill: bool) -> None:
         process.wait(15)
 
 
+def _exit_with_parent() -> None:
+    """End this server when the test process that started it is gone (killed by a timeout, a
+    crashed xdist worker...): an orphaned server would hold its port and database connections
+    forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -168,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     from sync_server.app import create_app
     from sync_server.settings import Settings
 
+    _exit_with_parent()
     data_dir = Path(args.data_dir)
     settings = Settings(
         database_url=args.database_url,
