@@ -9,6 +9,7 @@ the test's tmp_path that cleans up its threads, and the real-server fixtures of
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -138,6 +139,13 @@ def make_app(qtbot: Any, paths: AppPaths, memory_keyring: MemoryKeyring) -> Iter
                     window.close()
             app.close_account()
         wait_for_background(10_000)
+        # Delete the closed windows now, on this (the UI) thread. Left to Python's cyclic GC,
+        # which may run on any thread (a sync worker's), a widget's C++ side would be destroyed
+        # off the UI thread and leave its style animations registered with the UI thread's
+        # animation timer: a segfault in QUnifiedTimer later on.
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+        apps.clear()
+        gc.collect()
         QtCore.QCoreApplication.processEvents()
 
 
