@@ -180,6 +180,10 @@ def test_without_an_os_keyring_the_session_lasts_only_this_run(
             lambda: reopened.status.connection.text() == "Sessão expirada", timeout=15_000
         )
         assert reopened.status.relogin.isVisibleTo(reopened.status)
-        assert "Entre novamente para sincronizar" in reopened.offline_banner.text()
+        # The banner follows once the replica is open (its last sync date is part of it).
+        qtbot.waitUntil(
+            lambda: "Entre novamente para sincronizar" in reopened.offline_banner.text(),
+            timeout=15_000,
+        )
     finally:
         keyring.set_keyring(previous)
