@@ -11,13 +11,17 @@ sort the whole scope for every page.
 (a) Initial sync: after a warm-up sync, ``--rounds`` interleaved rounds (the order alternates) of
     an initial sync and of the reference. The sync: the real client engine (``desktop.sync``:
     HttpTransport + SyncEngine + the SQLite replica, same process, default settings) pulls the
-    whole scope into a brand-new replica file: HTTP, zstd, JSON parsing, one ``executemany`` per
-    table and page, one SQLite transaction per page with its cursor. Reference, in the same run:
+    whole scope into a brand-new replica file: HTTP, zstd, JSON parsing, one ``executemany`` of
+    multi-row INSERTs per table and page, one SQLite transaction per page with its cursor (the
+    server builds the next snapshot page while one travels). Reference, in the same run:
     a plain ``executemany`` of the very same rows (read back from the replica) into an empty
     SQLite file with the same tables and pragmas (WAL, synchronous=NORMAL), one transaction per
     table.
     ``ratio`` = end-to-end rows/s over reference rows/s (medians; target >= 0.4). Bytes on the
-    wire per row are the compressed page bodies over the rows applied.
+    wire per row are the compressed page bodies over the rows applied. CPU seconds per initial
+    sync are reported for the server process (``server_cpu_s_per_initial_sync``, PostgreSQL's
+    backends not included) and for this process, i.e. the client (``client_cpu_s_per_...``):
+    steadier than wall-clock figures on a shared machine.
 
 (b) Idle incremental sync: keep-alive HTTP/1.1 clients (asyncio, raw sockets, as in
     ``bench auth``) load, alternately, ``GET /v1/sync/pull?cursor=<the synced cursor>`` (auth +
@@ -208,9 +212,9 @@ def _initial_sync(
 
         profiler = cProfile.Profile()
         profiler.enable()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = engine.sync_once()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler is not None and profile:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -221,6 +225,7 @@ def _initial_sync(
     return {
         "path": path,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "rows": report.rows_applied,
         "pages": report.pages,
         "bytes": report.bytes_received,
@@ -467,6 +472,9 @@ def main(argv: list[str]) -> int:
         "reference_seconds": [round(s, 3) for s in references],
         "wire_bytes_per_row": round(statistics.median(s["bytes"] / s["rows"] for s in syncs), 1),
         "server_cpu_s_per_initial_sync": round(cpu["initial"] / len(syncs), 2),
+        "client_cpu_s_per_initial_sync": round(
+            statistics.median(s["cpu_seconds"] for s in syncs), 2
+        ),
         "idle_pull_rps": round(pull_rps, 1),
         "health_rps": round(health_rps, 1),
         "idle_rounds_pull": [round(x) for x in idle["pull"]],

@@ -22,12 +22,14 @@ connections (WAL lets readers run during a write). No Qt here.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +50,8 @@ from shared_models.sync.protocol import (
 )
 
 PK_COLUMN = "id"
+ROWS_PER_INSERT = 64  # rows per INSERT statement when applying a page (see _insert_rows)
+CHECKPOINT_EVERY_S = 0.1  # at most one background WAL checkpoint per this many seconds
 # Local bookkeeping tables: a server table can never take one of these names.
 RESERVED_TABLES = frozenset({"sync_state", "outbox", "replica_tables"})
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -192,6 +196,9 @@ def _make_engine(path: Path) -> sa.Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe in WAL
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-16000")
+        # Checkpoints run on the replica's own thread (see _Checkpointer), not in the commit of
+        # whichever write crosses the threshold: a page's commit must not wait for one.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -211,6 +218,7 @@ class Replica:
         self.device_id = device_id
         self._now = now
         self._known: dict[str, tuple[str, ...]] = {}  # table -> local columns (cache)
+        self._checkpointer = _Checkpointer(path)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -252,7 +260,15 @@ class Replica:
         return cls(engine, path, device, now)
 
     def close(self) -> None:
+        self._checkpointer.close()
         self._engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction (see :func:`_write`); a WAL checkpoint follows in the background."""
+        with _write(self._engine) as conn:
+            yield conn
+        self._checkpointer.request()
 
     def __enter__(self) -> Replica:
         return self
@@ -280,7 +296,7 @@ class Replica:
             return None if value is None else str(value)
 
     def set_state(self, key: str, value: str) -> None:
-        with _write(self._engine) as conn:
+        with self._write() as conn:
             _set_state(conn, key, value)
 
     @property
@@ -310,7 +326,7 @@ class Replica:
         args_json = _dumps(args)
         created = _iso(self._now())
         intent_id = uuid.uuid4()
-        with _write(self._engine) as conn:
+        with self._write() as conn:
             seq = int(
                 conn.exec_driver_sql(
                     "SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE device_id = ?",
@@ -381,7 +397,7 @@ class Replica:
     def mark_sent(self, seqs: Sequence[int]) -> None:
         """Before a push: queued → sent (and count the attempt). Contents never change."""
         now = _iso(self._now())
-        with _write(self._engine) as conn:
+        with self._write() as conn:
             conn.exec_driver_sql(
                 "UPDATE outbox SET state = CASE state WHEN 'queued' THEN 'sent' ELSE state END,"
                 " sent_at = COALESCE(sent_at, ?), attempts = attempts + 1"
@@ -391,7 +407,7 @@ class Replica:
 
     def record_results(self, results: Iterable[IntentResult]) -> list[OutboxEntry]:
         """Store final results (from a push response or a pulled page); returns what changed."""
-        with _write(self._engine) as conn:
+        with self._write() as conn:
             changed = _record_results(conn, results, _iso(self._now()))
         return self._reload(changed)
 
@@ -412,7 +428,7 @@ class Replica:
         """Apply one pulled page and its cursor in ONE transaction."""
         rows = 0
         created: dict[str, tuple[str, ...]] = {}
-        with _write(self._engine) as conn:
+        with self._write() as conn:
             for table, changes in page.tables.items():
                 rows += self._apply_table(conn, table, changes, created)
             changed = _record_results(conn, page.intent_results, _iso(self._now()))
@@ -443,25 +459,17 @@ class Replica:
             )
             applied += len(changes.deletes)
         if changes.upserts:
-            width = len(columns)
-            sql = (
-                f"INSERT OR REPLACE INTO {qtable} ({', '.join(_quote(c) for c in columns)})"
-                f" VALUES ({', '.join('?' * width)})"
-            )
             rows = changes.upserts
-            # Straight to the DB-API cursor: sqlite3 binds the page's row lists as they are.
+            width = len(columns)
+            if any(n != width for n in set(map(len, rows))):
+                raise PageRejectedError(f"{table}: a row does not match its {width} columns")
             cursor = _dbapi_cursor(conn)
             try:
-                cursor.executemany(sql, rows)
+                _insert_rows(cursor, qtable, columns, rows)
             except (sqlite3.InterfaceError, sqlite3.ProgrammingError):
-                # A row of the wrong width, or a value SQLite cannot bind (a JSON object or
-                # array: stored as JSON text). INSERT OR REPLACE makes the retry idempotent
-                # within the transaction.
-                if any(len(row) != width for row in rows):
-                    raise PageRejectedError(
-                        f"{table}: a row does not match its {width} columns"
-                    ) from None
-                cursor.executemany(sql, [_bindable(row) for row in rows])
+                # A value SQLite cannot bind (a JSON object or array): stored as JSON text.
+                # INSERT OR REPLACE makes the retry idempotent within the transaction.
+                _insert_rows(cursor, qtable, columns, [_bindable(row) for row in rows])
             finally:
                 cursor.close()
             applied += len(rows)
@@ -496,7 +504,7 @@ class Replica:
 
     def reset_replicated(self) -> None:
         """Empty every replicated table and go back to the initial cursor (full resync)."""
-        with _write(self._engine) as conn:
+        with self._write() as conn:
             names = [str(r[0]) for r in conn.exec_driver_sql("SELECT name FROM replica_tables")]
             for name in names:
                 conn.exec_driver_sql(f"DELETE FROM {_quote(name)}")
@@ -543,10 +551,88 @@ class Replica:
         return out
 
 
+class _Checkpointer:
+    """WAL checkpoints on a thread of their own, after write transactions.
+
+    The app's connections never checkpoint (``wal_autocheckpoint=0``): copying the WAL back into
+    the database file and syncing both (``synchronous=NORMAL`` makes commits durable there) would
+    otherwise fall on the commit that crosses the threshold, i.e. on the sync worker while it
+    applies pages. Here a ``PASSIVE`` checkpoint (it waits for no reader or writer) runs after
+    every write transaction that asks for it, at most ``CHECKPOINT_EVERY_S`` apart, on its own
+    connection, the GIL released. Started on the first request; :meth:`close` runs a last one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wanted = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        with self._lock:
+            if self._stop.is_set():
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="replica-checkpoint", daemon=True
+                )
+                self._thread.start()
+        self._wanted.set()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+        self._wanted.set()
+        if thread is not None:
+            thread.join()
+
+    def _loop(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                with suppress(sqlite3.Error):  # busy or gone: the next request tries again
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._stop.is_set():
+                    return
+                self._stop.wait(CHECKPOINT_EVERY_S)
+        finally:
+            conn.close()
+
+
 def _dbapi_cursor(conn: sa.Connection) -> sqlite3.Cursor:
     raw = conn.connection.dbapi_connection
     assert isinstance(raw, sqlite3.Connection)
     return raw.cursor()
+
+
+def _insert_rows(
+    cursor: sqlite3.Cursor, qtable: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """``INSERT OR REPLACE`` of ``rows`` (all of ``len(columns)`` values), several per statement.
+
+    One multi-row ``VALUES`` statement per ``ROWS_PER_INSERT`` rows, through ``executemany``:
+    SQLite runs each statement in one step (the GIL is released meanwhile), which costs about a
+    fifth less than one statement per row.
+    """
+    width = len(columns)
+    limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(ROWS_PER_INSERT, limit // width))
+    head = f"INSERT OR REPLACE INTO {qtable} ({', '.join(_quote(c) for c in columns)}) VALUES "
+    one = f"({', '.join('?' * width)})"
+    whole = len(rows) - len(rows) % per
+    flat = itertools.chain.from_iterable
+    if whole:
+        cursor.executemany(
+            head + ", ".join([one] * per),
+            (tuple(flat(rows[i : i + per])) for i in range(0, whole, per)),
+        )
+    if whole < len(rows):
+        rest = rows[whole:]
+        cursor.execute(head + ", ".join([one] * len(rest)), tuple(flat(rest)))
 
 
 def _bindable(row: Sequence[Any]) -> tuple[Any, ...]:

@@ -19,13 +19,15 @@ Guarantees (see docs/sync-client.md):
 
 from __future__ import annotations
 
+import gc
 import json
 import queue
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -52,9 +54,9 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_BYTES = 1024 * 1024  # first page of a pull (uncompressed JSON bound)
 MIN_PAGE_BYTES = 64 * 1024
-# Parsing a page holds the GIL in one C call (~10-25 ms per MiB here): larger pages save round
-# trips but stall the UI thread for longer (bench.ui_stall, 100,000 rows: 4 MiB pages 57-59 ms,
-# 2 MiB 34-35 ms, 1 MiB 18-26 ms; the target is < 50 ms).
+# Parsing a page holds the GIL in one C call (~4-12 ms per MiB here, more on a loaded machine):
+# larger pages save round trips but stall the UI thread for longer (bench.ui_stall, 100,000 rows,
+# load average 2-5: 4 MiB pages 47-58 ms, 3 MiB 46-78 ms, 2 MiB 12-38 ms; the target is < 50 ms).
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 PAGE_TIME_LOW_S = 0.5  # a full page that came faster than this: ask for twice as much
 PAGE_TIME_HIGH_S = 2.0  # slower than this (or a failure): ask for half
@@ -244,6 +246,10 @@ class _Fetcher:
 
     Hands over at most ``depth`` pages in order through :meth:`next`; an error (offline after
     the retries, a refusal) is handed over in order too, after the pages fetched before it.
+
+    A page is handed over once the request for the next one is on the wire (the transport's
+    ``on_sent``): parsing a page holds the GIL for a while, and the request must not wait for it,
+    or the server would sit idle while the page is parsed.
     """
 
     def __init__(self, engine: SyncEngine, run: _Run, cursor: str, depth: int = 2) -> None:
@@ -251,24 +257,45 @@ class _Fetcher:
         self._run = run
         self._queue: queue.Queue[_Fetched | BaseException] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._pending: _Fetched | None = None  # fetched, not handed over yet
         self._thread = threading.Thread(
             target=self._loop, args=(cursor,), name="sync-prefetch", daemon=True
         )
         self._thread.start()
 
     def _loop(self, cursor: str) -> None:
-        while not self._stop.is_set():
-            try:
-                body = self._engine._fetch_page(self._run, cursor, self._stop)
-            except BaseException as exc:  # handed to the engine's thread, raised there
+        try:
+            while not self._stop.is_set():
+                body = self._engine._fetch_page(
+                    self._run, cursor, self._stop, on_sent=self._offer_pending
+                )
+                if not self._put_pending():
+                    return
+                peeked = peek_page(body) if body is not None else None
+                self._pending = _Fetched(body, peeked)
+                if body is None or peeked is None or not peeked[1]:
+                    # The end, or the next cursor is known only once the page is parsed.
+                    self._put_pending()
+                    return
+                cursor = peeked[0]
+        except BaseException as exc:  # handed to the engine's thread, raised there
+            if self._put_pending():
                 self._put(exc)
-                return
-            peeked = peek_page(body) if body is not None else None
-            if not self._put(_Fetched(body, peeked)):
-                return
-            if body is None or peeked is None or not peeked[1]:
-                return  # the end, or the next cursor is known only once the page is parsed
-            cursor = peeked[0]
+
+    def _offer_pending(self) -> None:
+        """The next request is on its way: hand the pending page over if there is room now."""
+        item = self._pending
+        if item is None:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            return  # handed over once this request is done
+        self._pending = None
+
+    def _put_pending(self) -> bool:
+        item, self._pending = self._pending, None
+        return item is None or self._put(item)
 
     def _put(self, item: _Fetched | BaseException) -> bool:
         while not self._stop.is_set():
@@ -295,6 +322,24 @@ class _Fetcher:
         """Stop fetching (a fetch in flight finishes or times out; its page is dropped)."""
         self._stop.set()
         self._thread.join()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a page is parsed and applied.
+
+    A page is ~100,000 fresh lists and strings, all alive until it is applied, then freed by
+    reference counting (they hold no cycles): collections triggered meanwhile would only walk
+    them over and over (a third of the parsing time here). Collections resume afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class SyncEngine:
@@ -594,27 +639,32 @@ class SyncEngine:
                 body = self._fetch_page(run, cursor)
                 if body is None:
                     return
-                page = parse_page(body)
-                if not self._apply(run, page):
+                with _gc_paused():
+                    page = parse_page(body)
+                    cursor, more = page.cursor, self._apply(run, page)
+                    del page
+                if not more:
                     return
-                cursor = page.cursor
         fetcher: _Fetcher | None = _Fetcher(self, run, cursor)
         try:
             while fetcher is not None:
                 item = fetcher.next()
                 if item.body is None:
                     return
-                page = parse_page(item.body)
-                if item.peeked != (page.cursor, page.more):
-                    fetcher.close()  # it followed a cursor that is not the page's
-                    fetcher = None
-                more = self._apply(run, page)
+                with _gc_paused():
+                    page = parse_page(item.body)
+                    cursor = page.cursor
+                    if item.peeked != (cursor, page.more):
+                        fetcher.close()  # it followed a cursor that is not the page's
+                        fetcher = None
+                    more = self._apply(run, page)
+                    del page
                 if not more:
                     return
                 if fetcher is None or item.peeked is None:
                     if fetcher is not None:
                         fetcher.close()
-                    fetcher = _Fetcher(self, run, page.cursor)
+                    fetcher = _Fetcher(self, run, cursor)
         finally:
             if fetcher is not None:
                 fetcher.close()
@@ -634,18 +684,26 @@ class SyncEngine:
         return page.more
 
     def _fetch_page(
-        self, run: _Run, cursor: str, stop: threading.Event | None = None
+        self,
+        run: _Run,
+        cursor: str,
+        stop: threading.Event | None = None,
+        *,
+        on_sent: Callable[[], None] | None = None,
     ) -> bytes | None:
-        """The page after ``cursor`` (decoded JSON), retried on transient failures."""
-        return self._with_retry(run, lambda: self._fetch(run, cursor), stop).body
+        """The page after ``cursor`` (decoded JSON), retried on transient failures.
 
-    def _fetch(self, run: _Run, cursor: str) -> RawPull:
+        ``on_sent`` is called once the request is on the wire (see ``SyncTransport.pull_raw``).
+        """
+        return self._with_retry(run, lambda: self._fetch(run, cursor, on_sent), stop).body
+
+    def _fetch(self, run: _Run, cursor: str, on_sent: Callable[[], None] | None = None) -> RawPull:
         run.requests += 1
         asked = self._page_bytes
         started = self._monotonic()
         try:
             result = self.transport.pull_raw(
-                cursor, max_bytes=asked, correlation_id=run.correlation_id
+                cursor, max_bytes=asked, correlation_id=run.correlation_id, on_sent=on_sent
             )
         except TransientError:
             self._adapt_page(asked, None, full=False)

@@ -18,6 +18,7 @@ import re
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -122,7 +123,17 @@ class SyncTransport(Protocol):
 
     def push(self, request: PushRequest, *, correlation_id: str) -> PushResult: ...
 
-    def pull_raw(self, cursor: str, *, max_bytes: int, correlation_id: str) -> RawPull: ...
+    def pull_raw(
+        self,
+        cursor: str,
+        *,
+        max_bytes: int,
+        correlation_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> RawPull:
+        """The page after ``cursor``; ``on_sent`` (if given) is called, possibly more than once,
+        as soon as the request has been written, before the response is read."""
+        ...
 
 
 # A page as the server renders it starts with its cursor and ``more``: reading them without
@@ -247,13 +258,21 @@ class HttpTransport:
 
     # -- endpoints ------------------------------------------------------------------------------
 
-    def pull_raw(self, cursor: str, *, max_bytes: int, correlation_id: str) -> RawPull:
+    def pull_raw(
+        self,
+        cursor: str,
+        *,
+        max_bytes: int,
+        correlation_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> RawPull:
         """The next page after ``cursor``, decoded but not parsed (the engine parses it)."""
         ex = self._exchange(
             "GET",
             PULL_PATH,
             params={"cursor": cursor, "max_bytes": str(max_bytes)},
             correlation_id=correlation_id,
+            on_sent=on_sent,
         )
         if ex.status == 204:
             return RawPull(None, ex.bytes_sent, ex.bytes_received)
@@ -305,6 +324,7 @@ class HttpTransport:
         params: dict[str, str] | None = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> Exchange:
         all_headers = {
             PROTOCOL_HEADER: str(self.protocol_version),
@@ -315,13 +335,16 @@ class HttpTransport:
         }
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
+        extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
         request = self._client.build_request(
-            method, path, params=params, content=content, headers=all_headers
+            method, path, params=params, content=content, headers=all_headers, extensions=extensions
         )
         sent = len(content or b"")
         started = time.monotonic()
         try:
             response = self._client.send(request, stream=True)
+            if on_sent is not None:
+                on_sent()  # in case the connection does not report it (a test transport)
             try:
                 chunks: list[bytes] = []
                 received = 0
@@ -355,6 +378,16 @@ class HttpTransport:
         if status in (401, 403):
             raise AuthError(message)
         raise ServerError(status, code, message)
+
+
+def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
+    """An httpcore ``trace`` callback calling ``on_sent`` once the request is written."""
+
+    def trace(event: str, _info: dict[str, Any]) -> None:
+        if event.endswith(("send_request_headers.complete", "send_request_body.complete")):
+            on_sent()
+
+    return trace
 
 
 def _new_id() -> str:

@@ -2,13 +2,16 @@
 
 A page is the JSON of :class:`shared_models.sync.protocol.PullPage`. Its rows (columnar arrays,
 see :mod:`sync_server.sync.scopes`) are produced as JSON text by PostgreSQL and concatenated here
-without per-row Python work. Every page is read in one REPEATABLE READ, read-only transaction, so
-its rows, its visibility checks and its horizon come from one snapshot.
+without per-row Python work (snapshot chunks even arrive as bytes: no decoding, no re-encoding).
+Every page is read in one REPEATABLE READ, read-only transaction, so its rows, its visibility
+checks and its horizon come from one snapshot.
 
 - Cursor ``0`` starts a **snapshot**: the current rows of the user's scope, table by table in id
   order (keyset), then the change log from the horizon captured when the snapshot started. Rows
   read in later snapshot pages may be newer than that horizon: harmless, every change at or after
-  it is replayed and rows are always sent as they are *now*.
+  it is replayed and rows are always sent as they are *now*. A page is filled by chunks: a small
+  probe measures the table's rows, then one chunk sized to the room left; PostgreSQL builds each
+  row once (a chunk that overflows the page is cut here, by the row lengths it also returns).
 - A change-log cursor reads the user's audiences' changes after it, never at or beyond
   ``sync_horizon()`` (the oldest transaction of this database still in flight), deduplicates them
   by row and sends each row's current state if the user may see it, else its deletion.
@@ -22,12 +25,14 @@ its rows, its visibility checks and its horizon come from one snapshot.
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.adapt import Buffer, Loader
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from shared_models.enums import Perfil
 from sync_server.sync import scopes
@@ -40,14 +45,20 @@ from sync_server.sync.cursor import (
     format_cursor,
     parse_cursor,
 )
+from sync_server.sync.prefetch import PagePrefetcher, PrefetchKey
 
 KNOWN_TABLES: Final = frozenset(scopes.BY_NAME)
 # Bytes of a page outside its rows (keys, column lists); rows get the rest of max_bytes.
 PAGE_OVERHEAD: Final = 2048
 DELETE_BYTES: Final = 40  # a removed row's id in "deletes"
-FIRST_GUESS_ROW_BYTES: Final = 200
-MAX_CHUNK_ROWS: Final = 50_000
 MAX_LOG_WINDOW: Final = 20_000
+# Snapshot chunks: the first chunk of a table in a page is a probe of PROBE_ROWS rows (it measures
+# their JSON size); the next one asks for as many rows as should fill the room left. A page with
+# less room left than FULL_ENOUGH of its budget is full (a smaller chunk costs a query for little).
+PROBE_ROWS: Final = 32
+MAX_CHUNK_ROWS: Final = 50_000
+FULL_ENOUGH: Final = 0.04
+ID_BYTES: Final = 16  # uuid_send(); every replicated table's key is a uuid
 
 
 @dataclass(frozen=True)
@@ -79,11 +90,12 @@ class Page:
     cursor: str
     more: bool
     rows: int
+    snapshot: bool = False  # the next page (cursor) is still inside the initial snapshot
 
 
 @dataclass
 class _TablePart:
-    upserts: list[str] = field(default_factory=list)
+    upserts: list[bytes] = field(default_factory=list)  # comma-separated JSON arrays
     deletes: list[str] = field(default_factory=list)  # JSON arrays of ids (text)
 
 
@@ -93,7 +105,7 @@ class _PageBuilder:
     used: int = 0
     rows: int = 0
     tables: dict[str, _TablePart] = field(default_factory=dict)
-    intent_results: list[str] = field(default_factory=list)
+    intent_results: list[bytes] = field(default_factory=list)
 
     @property
     def remaining(self) -> int:
@@ -109,10 +121,12 @@ class _PageBuilder:
         return self.tables[table]
 
     def add(
-        self, table: str, upserts: str | None, deletes: str | None, rows: int, size: int
+        self, table: str, upserts: bytes | str | None, deletes: str | None, rows: int, size: int
     ) -> None:
         self.rows += rows
         self.used += size
+        if isinstance(upserts, str):
+            upserts = upserts.encode()
         if table == scopes.INTENT_RESULTS_TABLE:
             if upserts:
                 self.intent_results.append(upserts)
@@ -124,8 +138,8 @@ class _PageBuilder:
             part.deletes.append(deletes)
 
     def render(self, cursor: str, more: bool) -> bytes:
-        out = ['{"cursor":', json.dumps(cursor), ',"more":', "true" if more else "false"]
-        out.append(',"tables":{')
+        head = f'{{"cursor":{json.dumps(cursor)},"more":{"true" if more else "false"},"tables":{{'
+        out = [head.encode()]
         for i, (name, part) in enumerate(self.tables.items()):
             columns = json.dumps(scopes.BY_NAME[name].column_names, separators=(",", ":"))
             if len(part.deletes) == 1:
@@ -133,14 +147,14 @@ class _PageBuilder:
             else:
                 ids = [i for chunk in part.deletes for i in json.loads(chunk)]
                 deletes = json.dumps(ids, separators=(",", ":"))
-            out.append(
-                f'{"," if i else ""}{json.dumps(name)}:{{"columns":{columns},'
-                f'"upserts":[{",".join(part.upserts)}],"deletes":{deletes}}}'
-            )
-        out.append('},"intent_results":[')
-        out.append(",".join(self.intent_results))
-        out.append("]}")
-        return "".join(out).encode()
+            key = json.dumps(name)
+            out.append(f'{"," if i else ""}{key}:{{"columns":{columns},"upserts":['.encode())
+            out.append(b",".join(part.upserts))
+            out.append(f'],"deletes":{deletes}}}'.encode())
+        out.append(b'},"intent_results":[')
+        out.append(b",".join(self.intent_results))
+        out.append(b"]}")
+        return b"".join(out)
 
 
 # -- SQL ---------------------------------------------------------------------------------------
@@ -218,27 +232,24 @@ def _log_page_sql(count: int) -> sa.TextClause:
     )
 
 
-def _snapshot_chunk_sql(table: scopes.ReplicatedTable) -> sa.TextClause:
-    # The snapshot query is ordered by id, so the window needs no sort and the aggregates see
-    # the rows in id order (string_agg without ORDER BY: no second sort of the row texts).
-    return sa.text(
+_PSYCOPG: Final = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+
+
+def _snapshot_chunk_sql(table: scopes.ReplicatedTable) -> str:
+    """Up to ``:n`` rows of ``table``'s scope after ``:last``: their JSON arrays joined by commas,
+    their ids (16 bytes each, ``uuid_send``) and their JSON lengths, all three in id order.
+
+    The snapshot query is ordered by id, so the aggregates see the rows in that order. Compiled
+    for psycopg: it runs on a raw cursor whose text results are bytes (see ``_run_chunk``).
+    """
+    sql = sa.text(
         f"""
-        SELECT string_agg(s.j, ',') FILTER (WHERE s.keep),
-               count(*) FILTER (WHERE s.keep),
-               count(*),
-               max(s.id::text COLLATE "C") FILTER (WHERE s.keep),  -- uuid order, no sort
-               coalesce(max(s.acc) FILTER (WHERE s.keep), 0)
-        FROM (
-            SELECT w.id, w.j, w.acc, (w.acc <= :budget OR (w.rn = 1 AND :force)) AS keep
-            FROM (
-                SELECT r.id, r.j,
-                       sum(octet_length(r.j) + 1) OVER (ORDER BY r.id) AS acc,
-                       row_number() OVER (ORDER BY r.id) AS rn
-                FROM ({table.snapshot_sql}) AS r
-            ) AS w
-        ) AS s
+        SELECT string_agg(r.j, ','), string_agg(uuid_send(r.id), ''::bytea),
+               string_agg(octet_length(r.j)::text, ',')
+        FROM ({table.snapshot_sql}) AS r
         """
     )
+    return str(sql.compile(dialect=_PSYCOPG))
 
 
 IDLE_SQL: Final = {n: _idle_sql(n) for n in (2, 3, 4)}
@@ -267,35 +278,96 @@ def _row_budget(max_bytes: int) -> int:
     return max(max_bytes - PAGE_OVERHEAD, 1)
 
 
+class _BytesLoader(Loader):
+    """Text results as the bytes PostgreSQL sent (UTF-8): a page is bytes in the end anyway."""
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    text: bytes  # the kept rows' JSON arrays, comma-separated
+    kept: int
+    fetched: int
+    size: int  # bytes the kept rows take in the page (a comma each)
+    last: uuid.UUID | None  # id of the last kept row
+
+
+def _run_chunk(
+    cursor: psycopg.Cursor[Any],
+    table: scopes.ReplicatedTable,
+    params: dict[str, Any],
+    room: int,
+    force: bool,
+) -> _Chunk:
+    """Rows of one snapshot chunk that fit in ``room`` bytes (the first one anyway if ``force``).
+
+    PostgreSQL builds every fetched row once; when they do not all fit, the rows are cut here at
+    the last one that does, using the lengths the query returns alongside.
+    """
+    row = cursor.execute(SNAPSHOT_CHUNK_SQL[table.name], params).fetchone()
+    if row is None or not row[1]:
+        return _Chunk(b"", 0, 0, 0, None)
+    text: bytes = row[0]
+    ids: bytes = row[1]
+    lengths: bytes = row[2]
+    fetched = kept = len(ids) // ID_BYTES
+    size = len(text) + 1
+    if size > room:  # drop rows from the end until the rest fits (the estimate was a bit off)
+        sizes = lengths.split(b",")
+        while kept and size > room:
+            kept -= 1
+            size -= int(sizes[kept]) + 1
+        if kept == 0 and force:  # a row larger than the page travels alone
+            kept, size = 1, int(sizes[0]) + 1
+        if kept == 0:
+            return _Chunk(b"", 0, fetched, 0, None)
+        text = text[: size - 1]
+    last = uuid.UUID(bytes=bytes(ids[(kept - 1) * ID_BYTES : kept * ID_BYTES]))
+    return _Chunk(text, kept, fetched, size, last)
+
+
 def _snapshot_page(
     conn: sa.Connection, viewer: Viewer, cursor: SnapshotCursor, max_bytes: int
 ) -> tuple[_PageBuilder, Cursor, bool]:
     builder = _PageBuilder(_row_budget(max_bytes))
+    full_enough = int(builder.budget * FULL_ENOUGH)
     names = [t.name for t in scopes.TABLES]
     index = names.index(cursor.table)
     last = cursor.last
-    estimate = FIRST_GUESS_ROW_BYTES
-    while index < len(scopes.TABLES):
-        table = scopes.TABLES[index]
-        overhead = 0 if table.name in builder.tables else 64 + 16 * len(table.columns)
-        remaining = builder.remaining - overhead
-        n = min(max(math.ceil(max(remaining, 0) / estimate * 1.05) + 4, 8), MAX_CHUNK_ROWS)
-        text, kept, fetched, last_id, size = conn.execute(
-            SNAPSHOT_CHUNK_SQL[table.name],
-            {**viewer.params, "last": last, "n": n, "budget": remaining, "force": builder.empty},
-        ).one()
-        if kept:
-            builder.add(table.name, text, None, kept, size + overhead)
-            last = uuid.UUID(last_id)
-            estimate = max(size // kept, 16)
-        if kept < fetched:  # the page is full
-            return builder, SnapshotCursor(cursor.horizon, table.name, last), True
-        if fetched < n:  # this table is done
-            index += 1
-            last = ZERO_ID
-            estimate = FIRST_GUESS_ROW_BYTES
-        elif builder.remaining <= 0:
-            return builder, SnapshotCursor(cursor.horizon, table.name, last), True
+    # This table's rows in this page so far (bytes, rows): the size estimate of the next chunk.
+    measured = (0, 0)
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    with raw.cursor() as pg:
+        pg.adapters.register_loader("text", _BytesLoader)
+        while index < len(scopes.TABLES):
+            table = scopes.TABLES[index]
+            overhead = 0 if table.name in builder.tables else 64 + 16 * len(table.columns)
+            room = builder.remaining - overhead
+            if room <= full_enough and not builder.empty:  # full: the next page starts here
+                return builder, SnapshotCursor(cursor.horizon, table.name, last), True
+            if measured[1] == 0:
+                n = PROBE_ROWS
+            else:
+                n = min(max(room * measured[1] // measured[0], 1), MAX_CHUNK_ROWS)
+            chunk = _run_chunk(
+                pg, table, {**viewer.params, "last": last, "n": n}, room, builder.empty
+            )
+            if chunk.kept:
+                assert chunk.last is not None
+                builder.add(table.name, chunk.text, None, chunk.kept, chunk.size + overhead)
+                last = chunk.last
+                measured = (measured[0] + chunk.size, measured[1] + chunk.kept)
+            if chunk.kept < chunk.fetched or (
+                chunk.fetched == n and builder.remaining <= full_enough
+            ):  # the page is full
+                return builder, SnapshotCursor(cursor.horizon, table.name, last), True
+            if chunk.fetched < n:  # this table is done
+                index += 1
+                last = ZERO_ID
+                measured = (0, 0)
     after = LogCursor(cursor.horizon, 0)
     return builder, after, has_changes_after(conn, viewer, after)
 
@@ -339,13 +411,15 @@ def pull(engine: sa.Engine, *, viewer: Viewer, cursor: str, max_bytes: int) -> P
     """The next page after ``cursor`` for ``viewer``, or None when nothing is deliverable."""
     parsed = parse_cursor(cursor, known_tables=KNOWN_TABLES)
     with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
-        if isinstance(parsed, LogCursor) and not has_changes_after(conn, viewer, parsed):
+        foreign: list[int] = []
+        if not isinstance(parsed, SnapshotCursor):  # a snapshot page needs no horizon
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            if isinstance(parsed, LogCursor) and not has_changes_after(conn, viewer, parsed):
+                conn.rollback()
+                return None
+            # Read before the page's snapshot: see sync_horizon() in migration 0006.
+            foreign = list(conn.execute(FOREIGN_XIDS_SQL).scalar_one())
             conn.rollback()
-            return None
-        # Read before the page's snapshot: see sync_horizon() in migration 0006.
-        foreign = list(conn.execute(FOREIGN_XIDS_SQL).scalar_one())
-        conn.rollback()
         conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
             conn.execute(SESSION_SETUP_SQL)
@@ -359,4 +433,34 @@ def pull(engine: sa.Engine, *, viewer: Viewer, cursor: str, max_bytes: int) -> P
     if builder.empty and not more and after == parsed:
         return None
     text = format_cursor(after)
-    return Page(body=builder.render(text, more), cursor=text, more=more, rows=builder.rows)
+    return Page(
+        body=builder.render(text, more),
+        cursor=text,
+        more=more,
+        rows=builder.rows,
+        snapshot=isinstance(after, SnapshotCursor),
+    )
+
+
+def pull_with_prefetch(
+    engine: sa.Engine,
+    prefetcher: PagePrefetcher[Page | None] | None,
+    *,
+    viewer: Viewer,
+    cursor: str,
+    max_bytes: int,
+) -> Page | None:
+    """:func:`pull`, served from ``prefetcher`` when the page was built ahead, and building the
+    next snapshot page ahead once this one is known (see :mod:`sync_server.sync.prefetch`)."""
+    key = PrefetchKey(viewer.user_id, viewer.perfil, cursor)
+    found, page = prefetcher.take(key, max_bytes) if prefetcher is not None else (False, None)
+    if not found:
+        page = pull(engine, viewer=viewer, cursor=cursor, max_bytes=max_bytes)
+    if prefetcher is not None and page is not None and page.more and page.snapshot:
+        after = page.cursor
+        prefetcher.schedule(
+            PrefetchKey(viewer.user_id, viewer.perfil, after),
+            max_bytes,
+            lambda: pull(engine, viewer=viewer, cursor=after, max_bytes=max_bytes),
+        )
+    return page

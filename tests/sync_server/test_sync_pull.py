@@ -215,3 +215,76 @@ def test_page_size_is_clamped(sync_client: TestClient, investor: Account) -> Non
         "/v1/sync/pull", params={"max_bytes": 0}, headers=sync_headers(investor)
     )
     assert response.status_code == 422
+
+
+def _transactions_of_sizes(engine: sa.Engine, user_id: uuid.UUID, sizes: list[int]) -> set[str]:
+    """One transaction per size, its description that many characters long."""
+    with engine.begin() as conn:
+        rows = conn.execute(
+            sa.text(
+                "INSERT INTO transacoes (carteira_id, valor, tipo, status, descricao)"
+                " SELECT w.id, 1, 'DEPOSITO_PIX', 'CONCLUIDA', repeat('d', s.n)"
+                " FROM carteiras w, unnest(CAST(:sizes AS int[])) AS s(n) WHERE w.usuario_id = :u"
+                " RETURNING id"
+            ),
+            {"u": user_id, "sizes": sizes},
+        ).scalars()
+        return {str(r) for r in rows}
+
+
+def test_rows_of_very_different_sizes_fill_pages_within_the_bound(
+    fresh_engine: sa.Engine, sync_client: TestClient, investor: Account
+) -> None:
+    # Short rows, then long ones, then short again: the size measured at the start of a page is
+    # wrong for the rest of it, so chunks overflow the page and are cut.
+    sizes = [5] * 300 + [900] * 60 + [5] * 300 + [3000] * 20 + [5] * 100
+    made = _transactions_of_sizes(fresh_engine, investor.id, sizes)
+    # One row larger than a whole page: it travels alone.
+    (huge,) = _transactions_of_sizes(fresh_engine, investor.id, [MIN_PAGE_BYTES + 5000])
+    replica = Replica()
+    seen: list[str] = []
+    while True:
+        response = replica.pull(sync_client, investor, max_bytes=MIN_PAGE_BYTES)
+        page = replica.pages[-1]
+        rows = page.tables["transacoes"].upserts if "transacoes" in page.tables else []
+        seen += [row[0] for row in rows]
+        if huge in [row[0] for row in rows]:
+            assert len(rows) == 1
+        else:
+            assert len(page_bytes(response)) <= MIN_PAGE_BYTES
+        if not page.more:
+            break
+    assert sorted(seen) == sorted(made | {huge})
+    # Pages are nearly full: the cut keeps every row that fits.
+    assert len(replica.pages) <= 1.3 * sum(s + 250 for s in sizes) / MIN_PAGE_BYTES + 3
+
+
+def test_snapshot_pages_are_built_ahead_for_their_user_only(
+    fresh_engine: sa.Engine, sync_client: TestClient, investor: Account, redis_client: redis.Redis
+) -> None:
+    made = {str(t) for t in make_transactions(fresh_engine, investor.id, 800)}
+    other = create_user(fresh_engine, Perfil.INVESTIDOR)
+    open_session(redis_client, other)
+    theirs = {str(t) for t in make_transactions(fresh_engine, other.id, 5)}
+    prefetcher = sync_client.app.state.sync_prefetcher  # type: ignore[attr-defined]
+    replica = Replica()
+    replica.pull(sync_client, investor, max_bytes=MIN_PAGE_BYTES)
+    assert replica.pages[-1].more and replica.cursor.startswith("S")
+    # The page after this cursor is being built for the investor; the same cursor from someone
+    # else gets their own rows, never the investor's.
+    response = sync_client.get(
+        "/v1/sync/pull",
+        params={"cursor": replica.cursor, "max_bytes": MIN_PAGE_BYTES},
+        headers=sync_headers(other),
+    )
+    assert response.status_code == 200
+    page = PullPage.model_validate_json(page_bytes(response))
+    assert {row[0] for t in page.tables.values() for row in t.upserts} <= theirs | {
+        str(other.id),
+        str(wallet_of(fresh_engine, other.id)),
+    }
+    hits = prefetcher.hits
+    replica.pull_all(sync_client, investor, max_bytes=MIN_PAGE_BYTES)
+    assert prefetcher.hits - hits >= len(replica.pages) // 2  # most pages came built ahead
+    assert replica.ids("transacoes") == made
+    assert same_rows(replica, full_pull(sync_client, investor))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from desktop.replica import PageRejectedError, Replica, ReplicaError, ReplicaTooNewError
 from desktop.replica import migrations as replica_migrations
-from desktop.replica.store import default_replica_path
+from desktop.replica.store import ROWS_PER_INSERT, default_replica_path
 from shared_models.sync.protocol import (
     INITIAL_CURSOR,
     IntentResult,
@@ -207,6 +208,36 @@ def test_a_page_is_applied_all_or_nothing(path: Path) -> None:
         assert "b" not in replica.tables()
 
 
+@pytest.mark.parametrize("count", [1, ROWS_PER_INSERT, 3 * ROWS_PER_INSERT + 5])
+def test_many_rows_per_statement_land_in_order_and_in_place(path: Path, count: int) -> None:
+    rows = [[f"r{i:05d}", i, f"v{i}", None if i % 3 else True] for i in range(count)]
+    rows.append(["r00000", -1, "replaced in the same page", {"nested": [1]}])
+    with Replica.open(path) as replica:
+        replica.apply_page(_page("1", t=TableChanges(columns=["id", "n", "s", "x"], upserts=rows)))
+        stored = replica.rows("t")
+    assert len(stored) == count
+    assert stored[0] == {
+        "id": "r00000",
+        "n": -1,
+        "s": "replaced in the same page",
+        "x": '{"nested":[1]}',
+    }
+    assert stored[1:] == [
+        {"id": f"r{i:05d}", "n": i, "s": f"v{i}", "x": None if i % 3 else 1}
+        for i in range(1, count)
+    ]
+
+
+def test_rows_of_the_wrong_width_are_refused_even_if_the_total_adds_up(path: Path) -> None:
+    # One short row and one long row: flattened, the values would still fill the statements.
+    rows = [["a", 1], ["b"], ["c", 3, "extra"]] + [[f"r{i}", i] for i in range(2 * ROWS_PER_INSERT)]
+    with Replica.open(path) as replica:
+        with pytest.raises(PageRejectedError):
+            replica.apply_page(_page("1", t=TableChanges(columns=["id", "n"], upserts=rows)))
+        assert replica.cursor == INITIAL_CURSOR
+        assert "t" not in replica.tables()
+
+
 @pytest.mark.parametrize("name", ["outbox", "sync_state", "replica_tables", "sqlite_x", "A; DROP"])
 def test_reserved_or_invalid_table_names_are_refused(path: Path, name: str) -> None:
     with Replica.open(path) as replica:
@@ -250,3 +281,20 @@ def test_default_path_is_per_user_under_the_data_dir(tmp_path: Path) -> None:
     )
     assert default_replica_path(user).name == "replica.sqlite"
     assert "peerseed" in str(default_replica_path(user)).lower()
+
+
+def test_checkpoints_run_in_the_background_not_in_the_commit(path: Path) -> None:
+    rows = [[f"r{i:05d}", "x" * 200] for i in range(3000)]
+    with Replica.open(path) as replica:
+        with replica.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+        before = path.stat().st_size
+        replica.apply_page(_page("1", t=TableChanges(columns=["id", "v"], upserts=rows)))
+        # The rows reach the database file (copied from the WAL) without any commit doing it.
+        deadline = time.monotonic() + 10
+        while path.stat().st_size < before + 3000 * 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert path.stat().st_size >= before + 3000 * 200
+        assert replica.row_count("t") == 3000
+    with Replica.open(path) as again:
+        assert again.row_count("t") == 3000 and again.cursor == "1"

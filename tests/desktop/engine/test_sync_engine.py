@@ -185,3 +185,21 @@ def test_an_expired_session_is_an_error_not_offline(world: SyncWorld) -> None:
     engine.transport.token = f"{uuid.uuid4().hex}.x.y"  # type: ignore[attr-defined]
     report = engine.sync_once()
     assert report.state is SyncState.ERROR and "authentication" in (report.error or "")
+
+
+def test_the_transport_reports_a_request_on_the_wire_before_its_answer(world: SyncWorld) -> None:
+    # The engine hands a page over to be parsed once the next request has been written; the
+    # connection reports it (httpcore's trace) before the response is read.
+    investor = world.user(Perfil.INVESTIDOR)
+    moments: list[str] = []
+    with HttpTransport(world.server.url, token=investor.token) as transport:
+        raw = transport.pull_raw(
+            INITIAL_CURSOR,
+            max_bytes=64 * 1024,
+            correlation_id="teste-enviado",
+            on_sent=lambda: moments.append("sent"),
+        )
+        moments.append("answered")
+    assert raw.body is not None
+    assert moments[0] == "sent" and moments[-1] == "answered"
+    assert moments.count("sent") >= 2  # the trace, then the fallback once the answer began

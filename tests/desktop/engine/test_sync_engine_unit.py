@@ -6,6 +6,7 @@ runs in tests/e2e; here each rule is pinned down deterministically (no network, 
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import uuid
@@ -115,9 +116,18 @@ class FakeServer:
             raise TransientError("response lost")
         return PushResult(PushResponse(results=out, next_seq=self.next_seq), 100, 50)
 
-    def pull_raw(self, cursor: str, *, max_bytes: int, correlation_id: str) -> RawPull:
+    def pull_raw(
+        self,
+        cursor: str,
+        *,
+        max_bytes: int,
+        correlation_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> RawPull:
         self.calls.append("pull")
         self.requested_cursors.append(cursor)
+        if on_sent is not None:  # the request went out; its response may still be lost
+            on_sent()
         self._maybe_fail()
         page = self.pages.get(cursor)
         if page is None:
@@ -364,6 +374,80 @@ def test_pages_are_applied_in_order_with_or_without_prefetch(
     assert replica.row_count("t") == 18
 
 
+def test_a_page_is_parsed_only_once_the_next_one_is_asked_for(
+    replica: Replica, server: FakeServer
+) -> None:
+    # Parsing holds the GIL: were the next request sent after it, the server would sit idle.
+    _pages(server, 5)
+    events: list[str] = []
+    original = server.pull_raw
+
+    def recording(
+        cursor: str,
+        *,
+        max_bytes: int,
+        correlation_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> RawPull:
+        events.append(f"asked {cursor}")
+        return original(cursor, max_bytes=max_bytes, correlation_id=correlation_id, on_sent=on_sent)
+
+    server.pull_raw = recording  # type: ignore[method-assign]
+    engine, _ = _engine(replica, server)
+    engine.add_observer(
+        CallbackObserver(on_progress=lambda p: events.append(f"applied {replica.cursor}"))
+    )
+    assert engine.sync_once().ok
+    for n in range(1, 5):  # page n (cursor n) is applied after the request for page n + 1
+        assert events.index(f"asked {n}") < events.index(f"applied {n}")
+    assert [e for e in events if e.startswith("applied")] == [f"applied {n}" for n in range(1, 6)]
+
+
+def test_a_failure_after_a_request_went_out_comes_after_the_pages_before_it(
+    replica: Replica, server: FakeServer
+) -> None:
+    _pages(server, 4)
+    original = server.pull_raw
+
+    def refusing(
+        cursor: str,
+        *,
+        max_bytes: int,
+        correlation_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> RawPull:
+        if cursor == "2":
+            if on_sent is not None:
+                on_sent()
+            raise ServerError(500, None, "bug")
+        return original(cursor, max_bytes=max_bytes, correlation_id=correlation_id, on_sent=on_sent)
+
+    server.pull_raw = refusing  # type: ignore[method-assign]
+    engine, _ = _engine(replica, server)
+    report = engine.sync_once()
+    assert not report.ok and report.state is SyncState.ERROR
+    assert replica.cursor == "2"  # pages 1 and 2 applied, in order, before the error
+    assert replica.row_count("t") == 6
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_no_garbage_collection_while_a_page_is_parsed_and_applied(
+    replica: Replica, server: FakeServer, prefetch: bool
+) -> None:
+    _pages(server, 3)
+    collecting: list[bool] = []
+    engine, _ = _engine(replica, server, prefetch=prefetch)
+    engine.add_observer(CallbackObserver(on_progress=lambda p: collecting.append(gc.isenabled())))
+    assert gc.isenabled()
+    assert engine.sync_once().ok
+    assert collecting == [False, False, False]
+    assert gc.isenabled()
+    server.pages["3"] = PullPage(cursor="4", more=False, tables={"t": TableChanges(columns=["x"])})
+    server.pages["3"].tables["t"].upserts.append(["no id column"])
+    assert not engine.sync_once().ok  # a page that cannot be applied
+    assert gc.isenabled()
+
+
 def test_an_unknown_cursor_restarts_from_a_clean_replica(
     replica: Replica, server: FakeServer
 ) -> None:
@@ -390,11 +474,17 @@ def test_page_size_adapts_to_the_link(replica: Replica, server: FakeServer) -> N
     asked: list[int] = []
     original = server.pull_raw
 
-    def recording(cursor: str, *, max_bytes: int, correlation_id: str) -> RawPull:
+    def recording(
+        cursor: str,
+        *,
+        max_bytes: int,
+        correlation_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> RawPull:
         asked.append(max_bytes)
         if len(asked) == 4:  # the 4th request drops
             raise TransientError("dropped")
-        return original(cursor, max_bytes=max_bytes, correlation_id=correlation_id)
+        return original(cursor, max_bytes=max_bytes, correlation_id=correlation_id, on_sent=on_sent)
 
     server.pull_raw = recording  # type: ignore[method-assign]
     engine, _ = _engine(replica, server, page_bytes=100_000, max_page_bytes=350_000)
