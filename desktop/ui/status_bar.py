@@ -111,7 +111,9 @@ class SyncStatusBar(QtWidgets.QStatusBar):
 
     def set_session_missing(self) -> None:
         """No token for this account on this computer: offline reading only until a login."""
-        self._show_connection(SyncState.ERROR, "authentication: no session")
+        # Recorded as the state too, so a later refresh (the replica opening) keeps it.
+        self.state, self.detail = SyncState.ERROR, "authentication: no session"
+        self._show_connection(self.state, self.detail)
 
     def _set_syncing(self, syncing: bool) -> None:
         self.progress.setVisible(syncing)
