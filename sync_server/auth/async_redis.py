@@ -1,42 +1,39 @@
-"""An asyncio Redis client for the authentication hot path, one per app and event loop.
+"""The asyncio Redis client of the authentication hot path, one per app and event loop.
 
 Every authenticated request looks its session up in Redis. Doing that with the app's (sync) Redis
-client costs a thread-pool hop per request; an asyncio client on the server's event loop does
-not. The client is opened by the accounts router's lifespan (so it exists under uvicorn and in
+client costs a thread-pool hop per request; :class:`~sync_server.auth.resp.RespClient` on the
+server's event loop does not, and costs a fraction of ``redis.asyncio``'s CPU per command. The
+client is opened by the accounts router's lifespan (so it exists under uvicorn and in
 ``with TestClient(app)``) and closed with it. Outside a lifespan (a ``TestClient`` used without
-``with``) :func:`async_redis_for` answers None and the caller falls back to the sync client in the
-thread pool.
+``with``), or for a Redis URL the small client does not handle (see
+:func:`~sync_server.auth.resp.parse_redis_url`), :func:`async_redis_for` answers None and the
+caller falls back to the sync client in the thread pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
-import redis.asyncio
 from fastapi import Request
+
+from sync_server.auth.resp import RespClient, UnsupportedRedisUrl
+from sync_server.auth.sessions import DEFAULT_SESSION_POLICY
 
 _ATTR: Final = "auth_async_redis"
 
-Clients = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
+log = logging.getLogger(__name__)
+
+Clients = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RespClient]
 
 
-def make_async_redis(url: str, *, timeout_s: float) -> redis.asyncio.Redis:
-    """Like the app's sync client, but without a per-read socket timeout.
-
-    redis-py's asyncio read timeouts cost more CPU than the lookup itself; callers bound each
-    operation with ``asyncio.timeout(timeout_s)`` instead (see ``get_principal``).
-    """
-    return redis.asyncio.Redis.from_url(
-        url,
-        socket_timeout=None,
-        socket_connect_timeout=timeout_s,
-        health_check_interval=30,
-        decode_responses=False,
-    )
+def make_async_redis(url: str, *, timeout_s: float) -> RespClient:
+    """The session-lookup client; every command is bounded by ``timeout_s``."""
+    return RespClient.from_url(url, timeout_s=timeout_s)
 
 
 def _clients(state: Any) -> Clients:
@@ -49,9 +46,24 @@ def _clients(state: Any) -> Clients:
 
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Open the client for this event loop when the app starts; close it when it stops."""
+    """Open the client for this event loop when the app starts; close it when it stops.
+
+    Also gives the app its default session policy unless one was set (tests set their own): a
+    missing attribute of ``app.state`` costs an exception on every request that looks it up.
+    """
+    if getattr(app.state, "session_policy", None) is None:
+        app.state.session_policy = DEFAULT_SESSION_POLICY
     settings = app.state.services.settings
-    client = make_async_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
+    try:
+        client = make_async_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
+    except UnsupportedRedisUrl as exc:
+        # The URL itself is never logged: it may carry a password.
+        log.warning(
+            "sessões verificadas pelo cliente Redis síncrono",
+            extra={"payload": {"motivo": str(exc)}},
+        )
+        yield
+        return
     loop = asyncio.get_running_loop()
     _clients(app.state)[loop] = client
     try:
@@ -61,7 +73,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         await client.aclose()
 
 
-def async_redis_for(request: Request) -> redis.asyncio.Redis | None:
+def async_redis_for(request: Request) -> RespClient | None:
     """The asyncio client of the running loop, or None outside the app's lifespan."""
     clients: Clients | None = getattr(request.app.state, _ATTR, None)
     if not clients:

@@ -17,7 +17,6 @@ for another user) live in :mod:`sync_server.auth.policy`.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from typing import Annotated, Any
 import redis.exceptions
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 
 from shared_models.enums import Perfil
 from sync_server.auth import sessions
@@ -38,6 +38,7 @@ from sync_server.services import Services
 __all__ = [
     "CurrentPrincipal",
     "Principal",
+    "SessionBearer",
     "get_principal",
     "not_authenticated",
     "require_profiles",
@@ -54,12 +55,6 @@ class Principal:
     device_id: uuid.UUID | None
 
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="sessao",
-    description="Token de sessão devolvido por POST /v1/auth/login.",
-)
-
 SESSION_STORE_DOWN = (
     "Não foi possível verificar a sua sessão: o serviço de sessões está indisponível. "
     "Tente novamente em instantes."
@@ -70,45 +65,64 @@ def not_authenticated(message: str) -> ApiError:
     return ApiError(401, "nao_autenticado", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller of this request, from its bearer token; 401 / 503 otherwise.
+class SessionBearer(SecurityBase):
+    """``Authorization: Bearer <token>`` checked against the Redis sessions, as one dependency.
 
-    This is the hot path of every authenticated request: async, one Redis round trip on the
-    event loop (:mod:`sync_server.auth.async_redis`), no sync sub-dependency (each would cost a
-    thread-pool hop). Without the asyncio client the sync one is used in the thread pool.
+    A FastAPI security scheme (so the OpenAPI document declares the ``sessao`` bearer scheme on
+    every route that depends on it, as ``fastapi.security.HTTPBearer`` did) whose call does the
+    whole authentication. This is the hot path of every authenticated request: one dependency
+    level (a sub-dependency costs FastAPI's resolver per request), async, one Redis round trip on
+    the event loop (:mod:`sync_server.auth.async_redis`), no thread-pool hop. Without the
+    asyncio client the sync one is used in the thread pool.
     """
-    if credentials is None:
-        raise not_authenticated(
-            "Autenticação necessária: envie o token de sessão no cabeçalho "
-            "Authorization: Bearer <token>."
-        )
-    token = credentials.credentials
-    policy = sessions.session_policy_of(request)
-    services: Services = request.app.state.services
-    client = async_redis_for(request)
-    try:
-        if client is not None:
-            async with asyncio.timeout(services.settings.redis_timeout_s):
-                record = await sessions.authenticate_async(client, token, policy=policy)
-        else:
-            record = await run_in_threadpool(
-                sessions.authenticate, services.redis, token, policy=policy
-            )
-    except (redis.exceptions.RedisError, TimeoutError):
-        raise ServiceUnavailable(SESSION_STORE_DOWN) from None
-    if record is None:
-        raise not_authenticated("Sessão inválida, expirada ou encerrada. Entre novamente.")
-    set_user_id(record.user_id)
-    return Principal(
-        user_id=record.user_id,
-        perfil=record.perfil,
-        session_id=record.session_id,
-        device_id=record.device_id,
-    )
 
+    def __init__(self, *, scheme_name: str, description: str) -> None:
+        self.model = HTTPBearerModel(description=description)
+        self.scheme_name = scheme_name
+
+    async def __call__(self, request: Request) -> Principal:
+        """The caller of this request, from its bearer token; 401 / 503 otherwise."""
+        # Parsed like fastapi.security.HTTPBearer: "<scheme> <credentials>", scheme any case.
+        # Read from the ASGI scope (header names are lowercase there) without building Headers.
+        authorization = b""
+        for name, value in request.scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+                break
+        scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+        credentials = credentials.strip()
+        if not credentials or scheme.lower() != "bearer":
+            raise not_authenticated(
+                "Autenticação necessária: envie o token de sessão no cabeçalho "
+                "Authorization: Bearer <token>."
+            )
+        policy = sessions.session_policy_of(request)
+        client = async_redis_for(request)
+        try:
+            if client is not None:
+                record = await sessions.authenticate_async(client, credentials, policy=policy)
+            else:
+                services: Services = request.app.state.services
+                record = await run_in_threadpool(
+                    sessions.authenticate, services.redis, credentials, policy=policy
+                )
+        except (redis.exceptions.RedisError, TimeoutError):
+            raise ServiceUnavailable(SESSION_STORE_DOWN) from None
+        if record is None:
+            raise not_authenticated("Sessão inválida, expirada ou encerrada. Entre novamente.")
+        set_user_id(sessions.uuid_text(record.user_id))
+        return Principal(
+            user_id=record.user_id,
+            perfil=record.perfil,
+            session_id=record.session_id,
+            device_id=record.device_id,
+        )
+
+
+get_principal = SessionBearer(
+    scheme_name="sessao",
+    description="Token de sessão devolvido por POST /v1/auth/login.",
+)
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +19,7 @@ from shared_models.contact import (
 from shared_models.cpf import InvalidCpfError, normalize_cpf
 from shared_models.enums import Perfil, StatusKyc
 from sync_server.auth.otp import OtpPurpose
+from sync_server.auth.sessions import uuid_text
 
 SIGNUP_PROFILES = (Perfil.AGRICULTOR, Perfil.INVESTIDOR)
 
@@ -144,6 +146,21 @@ class MeOut(BaseModel):
     perfil: Perfil
     sessao_id: str
     dispositivo_id: uuid.UUID | None
+
+
+def me_json(
+    *, usuario_id: uuid.UUID, perfil: Perfil, sessao_id: str, dispositivo_id: uuid.UUID | None
+) -> bytes:
+    """The JSON body of :class:`MeOut`, built without pydantic (``GET /v1/auth/me`` is the
+    authenticated hot path; its values are already typed). Same fields, order and encoding as
+    ``MeOut(...).model_dump_json()``, checked by the tests."""
+    device = b"null" if dispositivo_id is None else b'"%s"' % uuid_text(dispositivo_id).encode()
+    return b'{"usuario_id":"%s","perfil":%s,"sessao_id":%s,"dispositivo_id":%s}' % (
+        uuid_text(usuario_id).encode(),
+        encode_basestring(perfil.value).encode(),
+        encode_basestring(sessao_id).encode(),  # JSON string, non-ASCII kept (as pydantic does)
+        device,
+    )
 
 
 class SessaoOut(BaseModel):

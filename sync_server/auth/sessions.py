@@ -17,20 +17,22 @@ session) or ``DEL`` (all of them: log out everywhere, password change, account d
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, NamedTuple
 
 import redis
-import redis.asyncio
 from fastapi import Depends, Request
 
 from shared_models.enums import Perfil
 from sync_server.auth.passwords import same_secret
+from sync_server.auth.resp import RespClient
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,15 @@ class SessionRecord:
 
     @classmethod
     def from_json(cls, user_id: uuid.UUID, session_id: str, raw: bytes | str) -> SessionRecord:
-        data: dict[str, Any] = json.loads(raw)
+        return cls.from_dict(user_id, session_id, _loads(raw))
+
+    @classmethod
+    def from_dict(cls, user_id: uuid.UUID, session_id: str, data: dict[str, Any]) -> SessionRecord:
         return cls(
             session_id=session_id,
             user_id=user_id,
-            perfil=Perfil(data["perfil"]),
-            device_id=uuid.UUID(data["device_id"]) if data.get("device_id") else None,
+            perfil=_perfil(data),
+            device_id=_device_id(data),
             device_name=data.get("device_name"),
             created=float(data["created"]),
             last_seen=float(data["last_seen"]),
@@ -90,13 +95,54 @@ class SessionRecord:
         )
 
     def expired(self, policy: SessionPolicy, now: float) -> bool:
-        return (
-            now - self.last_seen > policy.idle_ttl_s or now - self.created > policy.absolute_ttl_s
-        )
+        return _expired(policy, now, created=self.created, last_seen=self.last_seen)
+
+
+class LiveSession(NamedTuple):
+    """What an authenticated request needs from its session (see :func:`authenticate`)."""
+
+    user_id: uuid.UUID
+    session_id: str
+    perfil: Perfil
+    device_id: uuid.UUID | None
+
+
+def _expired(policy: SessionPolicy, now: float, *, created: float, last_seen: float) -> bool:
+    return now - last_seen > policy.idle_ttl_s or now - created > policy.absolute_ttl_s
+
+
+def _loads(raw: bytes | str) -> dict[str, Any]:
+    # str: json.loads would otherwise sniff the encoding of the bytes on every request
+    data: dict[str, Any] = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    return data
+
+
+def _perfil(data: dict[str, Any]) -> Perfil:
+    return _PERFIS.get(data["perfil"]) or Perfil(data["perfil"])
+
+
+def _device_id(data: dict[str, Any]) -> uuid.UUID | None:
+    return _parse_uuid(data["device_id"]) if data.get("device_id") else None
+
+
+# Pure conversions of the authenticated hot path, memoised: the same users and devices come back
+# request after request, and each conversion costs several times a cache lookup.
+@functools.lru_cache(maxsize=8192)
+def uuid_text(value: uuid.UUID) -> str:
+    """``str(value)``: the canonical text of a UUID."""
+    return str(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_uuid(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
+
+
+_PERFIS: Final = {p.value: p for p in Perfil}
 
 
 def session_key(user_id: uuid.UUID) -> str:
-    return f"session:{user_id}"
+    return "session:" + uuid_text(user_id)
 
 
 def token_hash(token: str) -> str:
@@ -177,24 +223,24 @@ def _enforce_max_sessions(
 def parse_token(token: str) -> tuple[uuid.UUID, str] | None:
     """The (user id, session id) a token points at, or None when it is not shaped like one."""
     parts = token.split(".")
-    if len(parts) != 3 or not all(parts) or len(token) > 200:
+    if len(parts) != 3 or not all(parts) or len(token) > 200 or len(parts[0]) != 32:
         return None
     try:
-        user_id = uuid.UUID(hex=parts[0])
+        user_id = _parse_uuid(parts[0])
     except ValueError:
-        return None
-    if len(parts[0]) != 32:
         return None
     return user_id, parts[1]
 
 
-@dataclass(frozen=True)
-class _Verdict:
+class _Verdict(NamedTuple):
     """What to do with a stored session after checking a token against it."""
 
-    record: SessionRecord | None
+    session: LiveSession | None
     delete: bool = False
-    touch: bool = False
+    touch: SessionRecord | None = None  # the record to write back with a new last_seen
+
+
+_REFUSED: Final = _Verdict(None)
 
 
 def _judge(
@@ -205,16 +251,19 @@ def _judge(
     policy: SessionPolicy,
 ) -> _Verdict:
     if raw is None:
-        return _Verdict(None)
-    record = SessionRecord.from_json(user_id, session_id, raw)
-    if not same_secret(record.token_hash, token_hash(token)):
-        return _Verdict(None)
+        return _REFUSED
+    data = _loads(raw)
+    if not same_secret(str(data["token_hash"]), token_hash(token)):
+        return _REFUSED
     now = time.time()
-    if record.expired(policy, now):
+    created, last_seen = float(data["created"]), float(data["last_seen"])
+    if _expired(policy, now, created=created, last_seen=last_seen):
         return _Verdict(None, delete=True)
-    if now - record.last_seen >= policy.touch_interval_s:
-        return _Verdict(SessionRecord(**{**record.__dict__, "last_seen": now}), touch=True)
-    return _Verdict(record)
+    session = LiveSession(user_id, session_id, _perfil(data), _device_id(data))
+    if now - last_seen >= policy.touch_interval_s:
+        record = SessionRecord.from_dict(user_id, session_id, data)
+        return _Verdict(session, touch=dataclasses.replace(record, last_seen=now))
+    return _Verdict(session)
 
 
 def _touch_args(record: SessionRecord, policy: SessionPolicy) -> tuple[Any, ...]:
@@ -231,8 +280,12 @@ def _touch_args(record: SessionRecord, policy: SessionPolicy) -> tuple[Any, ...]
 
 def authenticate(
     client: redis.Redis, token: str, *, policy: SessionPolicy = DEFAULT_SESSION_POLICY
-) -> SessionRecord | None:
-    """The live session a token belongs to, or None (unknown, revoked, expired, forged)."""
+) -> LiveSession | None:
+    """The live session a token belongs to, or None (unknown, revoked, expired, forged).
+
+    An expired session is deleted; ``last_seen`` is refreshed at most every
+    ``policy.touch_interval_s``.
+    """
     address = parse_token(token)
     if address is None:
         return None
@@ -241,15 +294,18 @@ def authenticate(
     verdict = _judge(user_id, session_id, raw, token, policy)
     if verdict.delete:
         client.hdel(session_key(user_id), session_id)
-    if verdict.touch and verdict.record is not None:
-        client.eval(*_touch_args(verdict.record, policy))
-    return verdict.record
+    if verdict.touch is not None:
+        client.eval(*_touch_args(verdict.touch, policy))
+    return verdict.session
 
 
 async def authenticate_async(
-    client: redis.asyncio.Redis, token: str, *, policy: SessionPolicy = DEFAULT_SESSION_POLICY
-) -> SessionRecord | None:
-    """:func:`authenticate` on an asyncio Redis client (no thread hop on the request path)."""
+    client: RespClient, token: str, *, policy: SessionPolicy = DEFAULT_SESSION_POLICY
+) -> LiveSession | None:
+    """:func:`authenticate` on the event loop's Redis client (no thread hop on the request path).
+
+    Each command is bounded by the client's timeout; failures raise redis-py's exceptions.
+    """
     address = parse_token(token)
     if address is None:
         return None
@@ -258,9 +314,9 @@ async def authenticate_async(
     verdict = _judge(user_id, session_id, raw, token, policy)
     if verdict.delete:
         await client.hdel(session_key(user_id), session_id)
-    if verdict.touch and verdict.record is not None:
-        await client.eval(*_touch_args(verdict.record, policy))
-    return verdict.record
+    if verdict.touch is not None:
+        await client.eval(*_touch_args(verdict.touch, policy))
+    return verdict.session
 
 
 def list_sessions(
