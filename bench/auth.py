@@ -93,17 +93,11 @@ def redis_server() -> Iterator[str]:
         server.shutdown()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(
     bench: str, db_url: str, redis_url: str, workdir: Path, *, timeout_s: float = 90
 ) -> tuple[subprocess.Popen[bytes], int]:
     """``python -m bench <bench> --serve`` on a free port, once it answers ``GET /v1/ping``."""
-    port = _free_port()
+    port = common.free_port()
     err = workdir / "server.err"
     proc = subprocess.Popen(
         [

@@ -42,6 +42,13 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a server subprocess)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """URL of a maintenance database of the PostgreSQL to benchmark.

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -75,14 +74,8 @@ def serve(args: argparse.Namespace) -> int:
     return common.serve_app(app, args.port)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_server(mode: str, url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = common.free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -174,7 +174,7 @@ def append_event(
     the database when the data cannot enter the chain, ``LedgerError`` on a misused connection,
     and SQLAlchemy ``DBAPIError`` subclasses for database errors.
     """
-    driver, dados, template, params = _prepare(
+    pending = _prepare(
         conn,
         tipo_evento=tipo_evento,
         dados_evento=dados_evento,
@@ -185,16 +185,8 @@ def append_event(
         group_commit = bool(conn.get_execution_options().get(GROUP_COMMIT_OPTION, False))
     if group_commit:
         conn.info[_BARRIER_OWED] = True
-    row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL if group_commit else _LOCK_SQL, params)
-    return _entry(
-        row,
-        template,
-        tipo_evento=tipo_evento,
-        ator_id=ator_id,
-        ator_tipo=ator_tipo,
-        dados=dados,
-        committed=False,
-    )
+    lock_sql = _LOCK_GROUP_COMMIT_SQL if group_commit else _LOCK_SQL
+    return pending.entry(_execute_append(pending.driver, lock_sql, pending.params), committed=False)
 
 
 def append_and_commit(
@@ -220,35 +212,69 @@ def append_and_commit(
     conn.begin():`` block does it). Same exceptions as :func:`append_event`; requires a UTF8
     database.
     """
-    driver, dados, template, params = _prepare(
+    pending = _prepare(
         conn,
         tipo_evento=tipo_evento,
         dados_evento=dados_evento,
         ator_id=ator_id,
         ator_tipo=ator_tipo,
     )
+    driver = pending.driver
     if driver.info.parameter_status("server_encoding") != "UTF8":
         # append_event re-checks the hash before the commit; here the commit has already
         # happened when the row comes back, so the one cause of a mismatch is refused up front.
         raise LedgerError("append_and_commit exige um banco com codificação UTF8")
-    row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL, params, commit=True)
+    row = _execute_append(driver, _LOCK_GROUP_COMMIT_SQL, pending.params, commit=True)
     if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         # A driver that wrapped the barrier in a transaction of its own: commit it
         # (synchronously) so the barrier still flushes before we return.
         driver.commit()
     conn.commit()  # SQLAlchemy's bookkeeping only: the driver is idle, so nothing is sent
-    return _entry(
-        row,
-        template,
-        tipo_evento=tipo_evento,
-        ator_id=ator_id,
-        ator_tipo=ator_tipo,
-        dados=dados,
-        committed=True,
-    )
+    return pending.entry(row, committed=True)
 
 
-_Prepared = tuple[psycopg.Connection[Any], dict[str, Any], EventTemplate, dict[str, Any]]
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A validated event ready to be appended on ``driver``."""
+
+    driver: psycopg.Connection[Any]
+    template: EventTemplate
+    params: dict[str, Any]
+    tipo_evento: str
+    ator_id: uuid.UUID | None
+    ator_tipo: str | None
+    dados: dict[str, Any]
+
+    def entry(self, row: tuple[Any, ...] | None, *, committed: bool) -> LedgerEntry:
+        """The appended row, its hash re-checked against the formula."""
+        if row is None:
+            raise LedgerError(
+                "o ledger exige READ COMMITTED: o topo da cadeia precisa ser lido depois de "
+                "obtido o bloqueio"
+            )
+        event_id: int = row[0]
+        timestamp: datetime = row[1]
+        hash_anterior: str | None = row[2]
+        hash_atual: str = row[3]
+        if self.template.hash(hash_anterior, event_id, timestamp) != hash_atual:
+            raise LedgerError(
+                "o hash calculado pelo banco difere do calculado em Python "
+                + (
+                    f"no evento id {event_id} já gravado; rode verify-ledger"
+                    if committed
+                    else "(codificação do banco não é UTF8?); desfaça a transação"
+                )
+            )
+        return LedgerEntry(
+            id=event_id,
+            timestamp=timestamp,
+            tipo_evento=self.tipo_evento,
+            ator_id=self.ator_id,
+            ator_tipo=self.ator_tipo,
+            dados_evento=self.dados,
+            hash_anterior=hash_anterior,
+            hash_atual=hash_atual,
+        )
 
 
 def _prepare(
@@ -258,7 +284,7 @@ def _prepare(
     dados_evento: Mapping[str, Any],
     ator_id: uuid.UUID | None,
     ator_tipo: str | None,
-) -> _Prepared:
+) -> _Pending:
     """Validate the event and build the INSERT's parameters; opens the caller's transaction."""
     validate_event_fields(tipo_evento, ator_tipo)
     dados = validate_dados_evento(dados_evento)
@@ -281,47 +307,7 @@ def _prepare(
         "before_ts": template.before_timestamp,
         "after_ts": template.after_timestamp,
     }
-    return driver, dados, template, params
-
-
-def _entry(
-    row: tuple[Any, ...] | None,
-    template: EventTemplate,
-    *,
-    tipo_evento: str,
-    ator_id: uuid.UUID | None,
-    ator_tipo: str | None,
-    dados: dict[str, Any],
-    committed: bool,
-) -> LedgerEntry:
-    if row is None:
-        raise LedgerError(
-            "o ledger exige READ COMMITTED: o topo da cadeia precisa ser lido depois de "
-            "obtido o bloqueio"
-        )
-    event_id: int = row[0]
-    timestamp: datetime = row[1]
-    hash_anterior: str | None = row[2]
-    hash_atual: str = row[3]
-    if template.hash(hash_anterior, event_id, timestamp) != hash_atual:
-        raise LedgerError(
-            "o hash calculado pelo banco difere do calculado em Python "
-            + (
-                f"no evento id {event_id} já gravado; rode verify-ledger"
-                if committed
-                else "(codificação do banco não é UTF8?); desfaça a transação"
-            )
-        )
-    return LedgerEntry(
-        id=event_id,
-        timestamp=timestamp,
-        tipo_evento=tipo_evento,
-        ator_id=ator_id,
-        ator_tipo=ator_tipo,
-        dados_evento=dados,
-        hash_anterior=hash_anterior,
-        hash_atual=hash_atual,
-    )
+    return _Pending(driver, template, params, tipo_evento, ator_id, ator_tipo, dados)
 
 
 def _driver(conn: sa.Connection) -> psycopg.Connection[Any]:
