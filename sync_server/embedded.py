@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -62,6 +63,13 @@ class EmbeddedServices:
         return f"unix://{self._redis.socket_file}?db=0"
 
     def stop(self) -> None:
+        # A second Ctrl-C or SIGTERM (a terminal signals the whole process group, then a
+        # launcher script sends its own) must not cut this short: PostgreSQL would be left
+        # running on its data directory.
+        with _stop_signals_ignored():
+            self._stop()
+
+    def _stop(self) -> None:
         if self._redis is not None:
             log.info("parando Redis embutido")
             pid = self._redis.pid
@@ -74,6 +82,20 @@ class EmbeddedServices:
             with contextlib.suppress(Exception):
                 self._pg.cleanup()
             self._pg = None
+
+
+@contextlib.contextmanager
+def _stop_signals_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in stops}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _wait_for_exit(pid: int | None, timeout_s: float = 10.0) -> None:

@@ -25,8 +25,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("second_signal", [False, True], ids=["sigterm", "ctrl-c-then-sigterm"])
 def test_run_without_configuration_starts_embedded_services_and_stops_them(
-    tmp_path: Path,
+    tmp_path: Path, second_signal: bool
 ) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEERSEED_")}
@@ -59,6 +60,16 @@ def test_run_without_configuration_starts_embedded_services_and_stops_them(
         pg_pid = int((tmp_path / "data" / "pgdata" / "postmaster.pid").read_text().split()[0])
         assert _alive(pg_pid)
     finally:
+        log_file = tmp_path / "data" / "logs" / "server.jsonl"
+        if second_signal:
+            # Ctrl-C in a terminal signals the whole process group; a launcher script then sends
+            # its own SIGTERM while the embedded services are being stopped.
+            proc.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and proc.poll() is None:
+                if log_file.exists() and "parando Redis embutido" in log_file.read_text():
+                    break
+                time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
@@ -67,6 +78,6 @@ def test_run_without_configuration_starts_embedded_services_and_stops_them(
         time.sleep(0.2)
     assert not _alive(pg_pid), "embedded PostgreSQL still running after shutdown"
 
-    log_lines = (tmp_path / "data" / "logs" / "server.jsonl").read_text().splitlines()
+    log_lines = log_file.read_text().splitlines()
     messages = [json.loads(line)["message"] for line in log_lines]
     assert "parando PostgreSQL embutido" in messages
